@@ -1,0 +1,193 @@
+"""A bot project directory, loaded and checked.
+
+The project is the bot's content: `coursebot.yml` (engine settings), `config.yml`
+(Rasa's), `domain.yml`, `nlu_data/` (NLU examples, synonyms, lookups, regexes, rules,
+stories), `knowledge/` and `actions/`. The engine could run another course's bot from
+another directory. Loading reports every problem with its file and line; a reference
+to something undefined is an error here, so a broken project never starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.dialogue.domain import Domain, read_domain_file
+from bot.dialogue.stories import Flow, read_flows
+from bot.errors import Location, Problem, ProjectError
+from bot.filecheck import FileChecker
+from bot.knowledge.base import KnowledgeBase, read_knowledge
+from bot.nlu.training_data import TrainingData, read_nlu_section
+from bot.settings import SETTINGS_FILE, EngineSettings, load_settings
+from bot.yamlfile import load_yaml
+
+DOMAIN_FILE = "domain.yml"
+RASA_CONFIG_FILE = "config.yml"
+DATA_DIR = "nlu_data"
+KNOWLEDGE_DIR = "knowledge"
+ACTIONS_DIR = "actions"
+SUPPORTED_DATA_VERSIONS = ("2.0", "3.0", "3.1")
+_DATA_KEYS = ("version", "nlu", "rules", "stories")
+
+
+@dataclass
+class Project:
+    root: Path
+    settings: EngineSettings
+    domain: Domain
+    nlu: TrainingData
+    rules: list[Flow]
+    stories: list[Flow]
+    knowledge: KnowledgeBase
+    data_files: list[Path] = field(default_factory=list)
+
+    def training_fingerprint(self) -> str:
+        """A hash of everything NLU training reads: data files, knowledge and settings."""
+        digest = hashlib.sha256()
+        files = [*self.data_files, *sorted((self.root / KNOWLEDGE_DIR).glob("*.yml")),
+                 self.root / SETTINGS_FILE, self.root / DOMAIN_FILE]
+        for path in files:
+            if path.exists():
+                digest.update(str(path.relative_to(self.root)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def load_project(root: Path | str = ".") -> Project:
+    """Loads a project; raises ProjectError listing every error (warnings are dropped)."""
+    project, problems = read_project(root)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or project is None:
+        raise ProjectError(errors)
+    return project
+
+
+def read_project(root: Path | str = ".") -> tuple[Project | None, list[Problem]]:
+    """Loads what it can and returns every problem found; None when nothing usable loaded."""
+    root = Path(root).resolve()
+    problems: list[Problem] = []
+    if not (root / DOMAIN_FILE).exists() and not (root / SETTINGS_FILE).exists():
+        return None, [Problem("not-a-project", f"{root} is not a bot project: it has neither "
+                              f"{DOMAIN_FILE} nor {SETTINGS_FILE}; run from the project directory "
+                              "or pass --project", Location(root))]
+    settings = _collect(problems, lambda: load_settings(root))
+    domain = _read_domain(root, problems)
+    nlu, rules, stories, data_files = _read_data(root / DATA_DIR, problems)
+    _check_rasa_config(root / RASA_CONFIG_FILE, problems)
+    knowledge, knowledge_problems = read_knowledge(root / KNOWLEDGE_DIR)
+    problems += knowledge_problems
+    problems += check_references(domain, nlu, rules + stories, knowledge)
+    if settings is None:
+        return None, problems
+    return Project(root, settings, domain, nlu, rules, stories, knowledge, data_files), problems
+
+
+def check_references(domain: Domain, nlu: TrainingData, flows: list[Flow],
+                     knowledge: KnowledgeBase) -> list[Problem]:
+    """Errors for names used somewhere but defined nowhere."""
+    problems = []
+    for example in nlu.examples:
+        if not domain.knows_intent(example.intent):
+            problems.append(Problem("undefined-intent", f"the intent '{example.intent}' has examples "
+                                    f"but is not listed under 'intents' in {DOMAIN_FILE}",
+                                    example.location))
+        for entity in example.entities:
+            if entity.entity not in domain.entities:
+                problems.append(Problem(
+                    "undefined-entity", f"the example '{example.text}' marks '{entity.text}' as the "
+                    f"entity '{entity.entity}', which {DOMAIN_FILE} does not list under 'entities'; "
+                    "add it there or fix the annotation", example.location))
+    for flow in flows:
+        for step in (*flow.conditions, *flow.steps):
+            where = Location(flow.location.path, step.line) if flow.location else None
+            if step.kind in ("intent", "or") and not domain.knows_intent(step.name):
+                problems.append(Problem("undefined-intent", f"the {flow.kind} '{flow.name}' expects the "
+                                        f"intent '{step.name}', which {DOMAIN_FILE} does not list", where))
+            elif step.kind == "action" and not domain.knows_action(step.name):
+                kind = "response" if step.name.startswith("utter_") else "action"
+                fix = ("add it under 'responses'" if kind == "response" else "add it under 'actions'")
+                problems.append(Problem(f"undefined-{kind}", f"the {flow.kind} '{flow.name}' runs the "
+                                        f"{kind} '{step.name}', which {DOMAIN_FILE} does not define; {fix}",
+                                        where))
+            elif step.kind == "slot_was_set" and step.name not in domain.slots:
+                problems.append(Problem("undefined-slot", f"the {flow.kind} '{flow.name}' checks the slot "
+                                        f"'{step.name}', which {DOMAIN_FILE} does not define", where))
+    for name in domain.actions:
+        if name.startswith("utter_") and name not in domain.responses:
+            problems.append(Problem("undefined-response", f"the action '{name}' looks like a response "
+                                    "but no response of that name exists under 'responses'",
+                                    domain.locations.get(f"action:{name}")))
+    for slot in domain.slots.values():
+        for mapping in slot.mappings:
+            if mapping.entity and mapping.entity not in domain.entities:
+                problems.append(Problem("undefined-entity", f"the slot '{slot.name}' is filled from the "
+                                        f"entity '{mapping.entity}', which is not under 'entities'",
+                                        domain.locations.get(f"slot:{slot.name}")))
+    for category in knowledge.categories.values():
+        if category.entity not in domain.entities:
+            problems.append(Problem("undefined-entity", f"the knowledge category '{category.name}' is named "
+                                    f"by the entity '{category.entity}', which {DOMAIN_FILE} does not list",
+                                    Location(Path(KNOWLEDGE_DIR) / "categories.yml")))
+    return problems
+
+
+def _collect(problems: list[Problem], load):
+    try:
+        return load()
+    except ProjectError as error:
+        problems.extend(error.problems)
+        return None
+
+
+def _read_domain(root: Path, problems: list[Problem]) -> Domain:
+    domain = Domain()
+    path = root / DOMAIN_FILE
+    paths = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    for file in paths:
+        if not file.exists():
+            problems.append(Problem("missing-file", f"{DOMAIN_FILE} is missing; it lists the intents, "
+                                    "entities, slots, responses and actions", Location(file)))
+            continue
+        checker = FileChecker(file)
+        document = _collect(problems, lambda f=file: load_yaml(f))
+        if document is not None:
+            read_domain_file(document, checker, domain)
+        problems.extend(checker.problems)
+    return domain
+
+
+def _read_data(directory: Path, problems: list[Problem]):
+    nlu, rules, stories, files = TrainingData(), [], [], []
+    if not directory.is_dir():
+        problems.append(Problem("missing-file", f"the training data folder {DATA_DIR}/ is missing",
+                                Location(directory)))
+        return nlu, rules, stories, files
+    for path in sorted(directory.rglob("*.yml")):
+        files.append(path)
+        checker = FileChecker(path)
+        document = _collect(problems, lambda p=path: load_yaml(p))
+        root = checker.mapping(document, "a training data file", 1) if document is not None else None
+        if root is not None:
+            checker.keys(root, "a training data file", allowed=_DATA_KEYS)
+            version = root.get("version")
+            if version is not None and str(version) not in SUPPORTED_DATA_VERSIONS:
+                checker.report("bad-version", f"version '{version}' is not one we read; use "
+                               f"\"{SUPPORTED_DATA_VERSIONS[-1]}\" (Rasa 3.x)", root.line_of("version"))
+            if "nlu" in root:
+                nlu.merge(read_nlu_section(root["nlu"], checker, root.line_of("nlu")))
+            if "rules" in root:
+                rules += read_flows(root["rules"], "rule", checker, root.line_of("rules"))
+            if "stories" in root:
+                stories += read_flows(root["stories"], "story", checker, root.line_of("stories"))
+        problems.extend(checker.problems)
+    return nlu, rules, stories, files
+
+
+def _check_rasa_config(path: Path, problems: list[Problem]) -> None:
+    """config.yml belongs to Rasa; we only check that it exists and parses."""
+    if not path.exists():
+        problems.append(Problem("missing-file", f"{RASA_CONFIG_FILE} is missing; Rasa needs it "
+                                "(our engine reads coursebot.yml)", Location(path), "warning"))
+        return
+    _collect(problems, lambda: load_yaml(path))

@@ -1,0 +1,72 @@
+"""Engine settings: `coursebot.yml` in the project root.
+
+Rasa reads `config.yml` and would reject keys it does not know, so everything our
+engine needs lives in this separate file, which Rasa never opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+from bot.filecheck import FileChecker
+from bot.nlu.registry import check_name
+from bot.yamlfile import load_yaml
+
+SETTINGS_FILE = "coursebot.yml"
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A pipeline component by registered name, with its keyword options."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.options}
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    pipeline: tuple[ComponentSpec, ...]
+    model_dir: Path
+    language: str = "en"
+
+
+def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSettings:
+    """Reads coursebot.yml; a missing file is an error that says what it should hold."""
+    path = root / SETTINGS_FILE
+    checker = checker or FileChecker(path)
+    if not path.exists():
+        checker.report("missing-file", f"{SETTINGS_FILE} is missing; it holds the engine's NLU "
+                       "pipeline (see the README's 'Engine settings')")
+        checker.raise_if_errors()
+    root_node = checker.mapping(load_yaml(path), SETTINGS_FILE, 1)
+    pipeline: list[ComponentSpec] = []
+    model_dir = root / "models"
+    language = "en"
+    if root_node is not None:
+        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models"), required=("nlu",))
+        language = checker.text(root_node, "language", SETTINGS_FILE) or language
+        if checker.text(root_node, "models", SETTINGS_FILE):
+            model_dir = root / str(root_node["models"])
+        nlu = checker.mapping(root_node.get("nlu"), "'nlu'", root_node.line) if "nlu" in root_node else None
+        if nlu is not None:
+            checker.keys(nlu, "'nlu'", allowed=("pipeline",), required=("pipeline",))
+            steps = checker.sequence(nlu.get("pipeline"), "the NLU pipeline", nlu.line) if nlu.get("pipeline") else None
+            for index, step in enumerate(steps or []):
+                spec = checker.mapping(step, "a pipeline component", steps.line_of(index))
+                if spec is None:
+                    continue
+                name = checker.text(spec, "name", "a pipeline component", required=True)
+                if name:
+                    try:
+                        check_name(name)
+                    except ConfigError as error:
+                        checker.report("unknown-component", str(error), spec.line_of("name"))
+                    pipeline.append(ComponentSpec(name, {k: v for k, v in spec.items() if k != "name"}))
+    checker.raise_if_errors()
+    return EngineSettings(tuple(pipeline), model_dir, language)
