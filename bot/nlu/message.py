@@ -1,0 +1,29 @@
+"""A message on its way through the NLU pipeline, and its parse result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Message:
+    text: str
+    intent: dict[str, Any] | None = None
+    intent_ranking: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_entity(self, entity: str, value: str, start: int, end: int, confidence: float,
+                   extractor: str) -> bool:
+        """Adds an entity unless it overlaps one found earlier; True when added."""
+        if any(start < other["end"] and other["start"] < end for other in self.entities):
+            return False
+        self.entities.append({"entity": entity, "value": value, "start": start, "end": end,
+                              "confidence": round(confidence, 4), "extractor": extractor})
+        self.entities.sort(key=lambda e: e["start"])
+        return True
+
+    def as_parse(self) -> dict[str, Any]:
+        """The parse result in the shape of Rasa's /model/parse."""
+        return {"text": self.text, "intent": self.intent or {"name": None, "confidence": 0.0},
+                "entities": self.entities, "intent_ranking": self.intent_ranking}

@@ -1,0 +1,80 @@
+"""Training a project's NLU model, and knowing when it needs it.
+
+The model directory records a fingerprint of what training read (data, knowledge,
+domain, settings) and of the code version, so an unchanged project is not retrained.
+A new model is written beside the old one and swapped in at the end, so a failed or
+interrupted training never leaves the bot without a working model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import __version__
+from bot.dialogue.domain import DEFAULT_INTENTS
+from bot.nlu.component import TrainingInput
+from bot.nlu.pipeline import METADATA_FILE, MODEL_FORMAT, NLUPipeline, StepCallback
+from bot.project import Project
+
+NLU_MODEL_DIR = "nlu"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    trained: bool
+    seconds: float
+    fingerprint: str
+
+
+def model_dir(project: Project) -> Path:
+    return project.settings.model_dir / NLU_MODEL_DIR
+
+
+def fingerprint(project: Project) -> str:
+    """Changes whenever training would produce a different model."""
+    return hashlib.sha256(
+        f"{project.training_fingerprint()}|{__version__}|{MODEL_FORMAT}".encode()).hexdigest()
+
+
+def is_current(project: Project) -> bool:
+    """True when the stored model was trained from exactly this project and code."""
+    try:
+        stored = json.loads((model_dir(project) / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stored.get("fingerprint") == fingerprint(project)
+
+
+def train(project: Project, *, force: bool = False, on_step: StepCallback | None = None) -> TrainResult:
+    """Trains and stores the NLU model unless an identical one is already stored."""
+    target, print_ = model_dir(project), fingerprint(project)
+    if not force and is_current(project):
+        return TrainResult(target, False, 0.0, print_)
+    started = time.perf_counter()
+    intents = list(dict.fromkeys([*project.domain.intents, *DEFAULT_INTENTS]))
+    pipeline = NLUPipeline.build(project.settings.pipeline, intents)
+    pipeline.train(TrainingInput(project.nlu, project.knowledge, list(project.domain.entities)), on_step)
+    staging = target.with_name(f".{target.name}.training-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        pipeline.persist(staging, {"fingerprint": print_, "coursebot_version": __version__,
+                                   "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return TrainResult(target, True, time.perf_counter() - started, print_)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
