@@ -1,0 +1,54 @@
+"""An Agent is a loaded bot: a project, its trained NLU pipeline and its dialogue manager.
+
+Channels (terminal, HTTP) and the CLI talk to an Agent: `parse(text)` for the NLU
+result, `handle(text, sender_id)` for the bot's replies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.dialogue.action_loader import ActionRegistry
+from bot.dialogue.manager import DialogueManager
+from bot.nlu import training
+from bot.nlu.pipeline import NLUPipeline, StepCallback
+from bot.project import Project, load_project
+from bot.stores import TrackerStore
+
+
+class Agent:
+    def __init__(self, project: Project, nlu: NLUPipeline, dialogue: DialogueManager):
+        self.project = project
+        self.nlu = nlu
+        self.dialogue = dialogue
+
+    @classmethod
+    def load(cls, project_dir: Path | str = ".", *, train_if_needed: bool = True,
+             on_step: StepCallback | None = None, store: TrackerStore | None = None) -> Agent:
+        """Loads a project; trains its model first when it is missing or out of date.
+
+        Raises:
+            ProjectError: the project has errors (each with file and line).
+            ModelError: no usable model and `train_if_needed` is False.
+        """
+        return cls.from_project(load_project(project_dir), train_if_needed=train_if_needed,
+                                on_step=on_step, store=store)
+
+    @classmethod
+    def from_project(cls, project: Project, *, train_if_needed: bool = True,
+                     on_step: StepCallback | None = None, store: TrackerStore | None = None) -> Agent:
+        if train_if_needed:
+            training.train(project, on_step=on_step)
+        nlu, _ = NLUPipeline.load(training.model_dir(project))
+        actions = ActionRegistry.for_project(project.root, project.domain)
+        dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge,
+                                             project.rules, project.stories, store)
+        return cls(project, nlu, dialogue)
+
+    def parse(self, text: str) -> dict[str, Any]:
+        return self.nlu.parse(text)
+
+    def handle(self, text: str, sender_id: str = "default") -> list[dict[str, Any]]:
+        """The bot's replies to one message, in Rasa's REST channel shape."""
+        return self.dialogue.handle(sender_id, text, self.parse(text))

@@ -1,0 +1,87 @@
+"""Conversation events. A tracker is an append-only list of these.
+
+Each event turns into a plain dict (with Rasa's event names) and back, so tracker
+stores can persist conversations as JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    type_name: ClassVar[str] = ""
+    timestamp: float = field(default_factory=time.time, kw_only=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.type_name, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class UserUttered(Event):
+    """A user message with its parse result (Rasa's /model/parse shape)."""
+
+    type_name: ClassVar[str] = "user"
+    text: str
+    parse: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def intent(self) -> str | None:
+        return (self.parse.get("intent") or {}).get("name")
+
+    @property
+    def entities(self) -> list[dict[str, Any]]:
+        return list(self.parse.get("entities") or [])
+
+
+@dataclass(frozen=True)
+class BotUttered(Event):
+    """A bot message in Rasa's REST channel shape, without the recipient."""
+
+    type_name: ClassVar[str] = "bot"
+    message: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SlotSet(Event):
+    type_name: ClassVar[str] = "slot"
+    name: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class ActionExecuted(Event):
+    type_name: ClassVar[str] = "action"
+    name: str
+
+
+@dataclass(frozen=True)
+class ActiveLoop(Event):
+    """A form activated (name) or deactivated (None)."""
+
+    type_name: ClassVar[str] = "active_loop"
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Restarted(Event):
+    """Forget everything before this event."""
+
+    type_name: ClassVar[str] = "restart"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type_name: cls for cls in (UserUttered, BotUttered, SlotSet, ActionExecuted, ActiveLoop, Restarted)
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuilds an event from `as_dict` output; raises ValueError for an unknown type."""
+    data = dict(data)
+    kind = data.pop("event", None)
+    if kind not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {kind!r}; known: {', '.join(EVENT_TYPES)}")
+    return EVENT_TYPES[kind](**data)

@@ -1,0 +1,107 @@
+"""The dialogue manager: one user message in, the bot's messages out.
+
+It records the message and its parse in the sender's tracker, fills slots from the
+domain's mappings, then asks the policies for actions until one says to listen. A
+failing action costs the student one apology, never the conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.dialogue.action_loader import ActionRegistry
+from bot.dialogue.actions import ActionContext
+from bot.dialogue.domain import Domain
+from bot.dialogue.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
+from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, Policy
+from bot.dialogue.responses import ResponseRenderer
+from bot.dialogue.tracker import Tracker
+from bot.knowledge.base import KnowledgeBase
+from bot.stores import InMemoryTrackerStore, TrackerStore
+
+log = logging.getLogger(__name__)
+
+MAX_ACTIONS_PER_TURN = 10
+APOLOGY = "Sorry, something went wrong on my side while answering that. Please try again or ask me something else."
+
+
+class DialogueManager:
+    def __init__(self, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
+                 policies: list[Policy], store: TrackerStore | None = None,
+                 responses: ResponseRenderer | None = None):
+        self.domain = domain
+        self.actions = actions
+        self.knowledge = knowledge
+        self.policies = policies
+        self.store = store or InMemoryTrackerStore()
+        self.responses = responses or ResponseRenderer(domain.responses)
+
+    @classmethod
+    def for_flows(cls, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
+                  rules: list, stories: list, store: TrackerStore | None = None) -> DialogueManager:
+        """The default policy ensemble: rules, then stories, then the fallback."""
+        policies: list[Policy] = [FlowPolicy(rules), FlowPolicy(stories), FallbackPolicy()]
+        return cls(domain, actions, knowledge, policies, store)
+
+    def tracker_for(self, sender_id: str) -> Tracker:
+        initial = {name: slot.initial_value for name, slot in self.domain.slots.items()}
+        return self.store.retrieve(sender_id) or Tracker(sender_id, initial_slots=initial)
+
+    def handle(self, sender_id: str, text: str, parse: dict[str, Any]) -> list[dict[str, Any]]:
+        """Processes one message and returns the bot's replies in Rasa's REST shape."""
+        tracker = self.tracker_for(sender_id)
+        user = UserUttered(text, parse)
+        tracker.add(user)
+        tracker.extend(self._slot_events(user))
+        replies: list[dict[str, Any]] = []
+        for _ in range(MAX_ACTIONS_PER_TURN):
+            name = self.predict(tracker)
+            if name == LISTEN:
+                break
+            replies += self._run(name, tracker)
+        else:
+            log.warning("stopped after %d actions for one message from %s", MAX_ACTIONS_PER_TURN, sender_id)
+        tracker.add(ActionExecuted(LISTEN))
+        self.store.save(tracker)
+        return [{"recipient_id": sender_id, **message} for message in replies]
+
+    def predict(self, tracker: Tracker) -> str:
+        for policy in self.policies:
+            name = policy.predict(tracker)
+            if name is not None:
+                if name != LISTEN and name not in self.actions:
+                    log.error("a policy predicted the unknown action %s; falling back", name)
+                    return FALLBACK
+                return name
+        return LISTEN
+
+    def _run(self, name: str, tracker: Tracker) -> list[dict[str, Any]]:
+        context = ActionContext(tracker, self.domain, self.knowledge, self.responses)
+        try:
+            events: list[Event] = list(self.actions.get(name).run(context) or [])
+        except Exception:
+            log.exception("the action %s failed for sender %s", name, tracker.sender_id)
+            context.messages = [{"text": APOLOGY}]
+            events = []
+        tracker.add(ActionExecuted(name))
+        tracker.extend(BotUttered(message) for message in context.messages)
+        tracker.extend(events)
+        return context.messages
+
+    def _slot_events(self, user: UserUttered) -> list[Event]:
+        """Slot values from the message's entities, per the domain's from_entity mappings."""
+        events: list[Event] = []
+        for slot in self.domain.slots.values():
+            for mapping in slot.mappings:
+                if mapping.type != "from_entity":
+                    continue
+                if mapping.intent and user.intent not in mapping.intent:
+                    continue
+                if user.intent in mapping.not_intent:
+                    continue
+                values = [e["value"] for e in user.entities if e.get("entity") == mapping.entity]
+                if values:
+                    events.append(SlotSet(slot.name, values if slot.type == "list" else values[0]))
+                    break
+        return events

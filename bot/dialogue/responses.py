@@ -1,0 +1,47 @@
+"""Turning a named response from the domain into a bot message.
+
+Variations are picked at random, as Rasa does; `{name}` placeholders are filled from
+the values an action passes, then from slots. Unknown placeholders stay visible, so a
+typo in a response shows up in testing rather than silently vanishing.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
+
+
+class ResponseRenderer:
+    def __init__(self, responses: dict[str, list[dict]], rng: random.Random | None = None):
+        self._responses = responses
+        self._rng = rng or random.Random()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._responses
+
+    def render(self, name: str, slots: dict[str, Any] | None = None, **values: Any) -> dict | None:
+        """A message for the response `name`, or None when the domain has no such response."""
+        variations = [v for v in self._responses.get(name, []) if not v.get("channel")]
+        if not variations:
+            return None
+        variation = self._rng.choice(variations)
+        filling = {**(slots or {}), **values}
+        message = {key: variation[key] for key in MESSAGE_KEYS if variation.get(key) is not None}
+        if "text" in message:
+            message["text"] = fill(str(message["text"]), filling)
+        if "buttons" in message:
+            message["buttons"] = [{**b, "title": fill(str(b.get("title", "")), filling)}
+                                  for b in message["buttons"]]
+        return message
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """Replaces {name} with values[name] where known and not None."""
+    def replace(match: re.Match) -> str:
+        value = values.get(match.group(1))
+        return match.group(0) if value is None else str(value)
+    return _PLACEHOLDER.sub(replace, template)

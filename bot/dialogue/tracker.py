@@ -1,0 +1,70 @@
+"""The state of one conversation, derived from its events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.dialogue.events import ActionExecuted, ActiveLoop, Event, Restarted, SlotSet, UserUttered
+
+
+class Tracker:
+    """An append-only event list for one sender; slots and the active form are computed."""
+
+    def __init__(self, sender_id: str, events: Iterable[Event] = (),
+                 initial_slots: dict[str, Any] | None = None):
+        self.sender_id = sender_id
+        self.events: list[Event] = []
+        self._initial_slots = dict(initial_slots or {})
+        for event in events:
+            self.add(event)
+
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+
+    def extend(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.add(event)
+
+    @property
+    def current_events(self) -> list[Event]:
+        """Events since the last restart."""
+        for index in range(len(self.events) - 1, -1, -1):
+            if isinstance(self.events[index], Restarted):
+                return self.events[index + 1:]
+        return list(self.events)
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        values = dict(self._initial_slots)
+        for event in self.current_events:
+            if isinstance(event, SlotSet):
+                values[event.name] = event.value
+        return values
+
+    def get_slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+    @property
+    def active_loop(self) -> str | None:
+        for event in reversed(self.current_events):
+            if isinstance(event, ActiveLoop):
+                return event.name
+        return None
+
+    @property
+    def latest_message(self) -> UserUttered | None:
+        for event in reversed(self.current_events):
+            if isinstance(event, UserUttered):
+                return event
+        return None
+
+    def actions_since_user(self) -> list[str]:
+        """Names of actions run since the latest user message."""
+        names: list[str] = []
+        for event in reversed(self.current_events):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, ActionExecuted):
+                names.append(event.name)
+        return names[::-1]
