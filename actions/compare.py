@@ -1,0 +1,40 @@
+"""'X vs Y': the comparison entry that covers both, or the two summaries side by side."""
+
+from __future__ import annotations
+
+from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.events import Event
+
+from .topics import answer_text, bullet_list, describe, most_specific, remember, topics
+
+
+class ActionCompare(Action):
+    name = "action_compare"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        kb = context.knowledge
+        named = most_specific(topics(context))
+        comparisons = [entry for entry in named if entry.compares]
+        if comparisons and len(named) == 1:
+            entries, comparison = [kb.get(i) for i in comparisons[0].compares], comparisons[0]
+        else:
+            entries = [entry for entry in named if not entry.compares]
+            previous = kb.get(context.slots.get("topic") or "")
+            if len(entries) == 1 and previous is not None and previous not in entries:
+                entries.insert(0, previous)  # "how is that different from X?"
+            comparison = kb.comparison_of(e.id for e in entries) if len(entries) >= 2 else None
+        if not entries:
+            context.utter("utter_ask_compare")
+            return []
+        if len(entries) == 1:
+            # Only one thing we know was named: explain it, and say what we can compare it with.
+            context.say(f"{answer_text(context, entries[0])}\nName a second topic and I'll compare them.")
+            return remember(entries[0])
+        if comparison is not None:
+            lines = [f"{kb.get(i).name}: {comparison.contrast[i]}"
+                     for i in comparison.compares if i in comparison.contrast]
+            context.say(f"{describe(comparison)}\n{bullet_list(lines)}")
+            return remember(comparison)
+        lines = [f"{entry.name}: {entry.summary}" for entry in entries]
+        context.say(f"Here's how they differ:\n{bullet_list(lines)}")
+        return remember(entries[-1])

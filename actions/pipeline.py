@@ -1,0 +1,92 @@
+"""Walking the ML pipeline: all stages, and what comes after or before a stage."""
+
+from __future__ import annotations
+
+from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.events import Event, SlotSet
+from bot.knowledge.entry import Entry
+
+from .topics import remember, topics
+
+
+class ActionListPipeline(Action):
+    name = "action_list_pipeline"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        stages = context.knowledge.pipeline_stages()
+        stage = _stage_named(context)
+        if stage is not None:
+            context.say(_position(stage, stages))
+            return [*remember(stage), SlotSet("pipeline_stage", stage.id)]
+        overview = _overview(context, stages)
+        title = overview.name if overview else "The ML pipeline"
+        lines = "\n".join(f"{s.order}. {s.name}" for s in stages)
+        context.say(f"{title} has {len(stages)} stages, in order:\n{lines}\n"
+                    "Ask about any stage, or what comes after one.")
+        return remember(overview) if overview else []
+
+
+class _Step(Action):
+    offset = 0
+
+    def run(self, context: ActionContext) -> list[Event]:
+        kb = context.knowledge
+        stages = kb.pipeline_stages()
+        stage = _stage_named(context) or _stage_of(kb.get(context.slots.get("pipeline_stage") or "")
+                                                    or kb.get(context.slots.get("topic") or ""), context)
+        if stage is None:
+            names = ", ".join(s.name for s in stages)
+            context.say(f"Which stage do you mean? The stages are: {names}.")
+            return []
+        index = stages.index(stage) + self.offset
+        if not 0 <= index < len(stages):
+            edge = "last" if self.offset > 0 else "first"
+            context.say(f"{stage.name} is the {edge} stage of the ML pipeline. {_position(stage, stages)}")
+            return remember(stage)
+        neighbour = stages[index]
+        word = "After" if self.offset > 0 else "Before"
+        context.say(f"{word} {stage.name} comes {neighbour.name} (stage {neighbour.order} of "
+                    f"{len(stages)}): {neighbour.summary}")
+        return [*remember(neighbour), SlotSet("pipeline_stage", neighbour.id)]
+
+
+class ActionNextStage(_Step):
+    name = "action_next_stage"
+    offset = 1
+
+
+class ActionPreviousStage(_Step):
+    name = "action_previous_stage"
+    offset = -1
+
+
+def _stage_named(context: ActionContext) -> Entry | None:
+    for entry in topics(context):
+        stage = _stage_of(entry, context)
+        if stage is not None:
+            return stage
+    return None
+
+
+def _stage_of(entry: Entry | None, context: ActionContext) -> Entry | None:
+    """The stage an entry is, or the stage whose sub-steps include it."""
+    if entry is None:
+        return None
+    if entry.order is not None:
+        return entry
+    return next((s for s in context.knowledge.pipeline_stages() if entry.id in s.substeps), None)
+
+
+def _overview(context: ActionContext, stages: list[Entry]) -> Entry | None:
+    ids = [s.id for s in stages]
+    return next((e for e in context.knowledge if list(e.substeps) == ids), None)
+
+
+def _position(stage: Entry, stages: list[Entry]) -> str:
+    index = stages.index(stage)
+    text = f"{stage.name} is stage {stage.order} of {len(stages)} in the ML pipeline"
+    if index > 0:
+        text += f", after {stages[index - 1].name}"
+    if index + 1 < len(stages):
+        text += f"{',' if index > 0 else ''} before {stages[index + 1].name}"
+    return f"{text}. {stage.summary}"

@@ -1,0 +1,56 @@
+"""The SageMaker notebook setup guide: the overview, or one step by number."""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.events import Event, SlotSet
+from bot.knowledge.entry import Entry
+
+from .topics import bullet_list, remember, topics
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4,
+                 "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+_NUMBER = rf"(\d+|{'|'.join(_NUMBER_WORDS)})"
+_STEP = re.compile(rf"\bstep\s*(?:#|no\.?|number)?\s*{_NUMBER}\b|\b{_NUMBER}(?:st|nd|rd|th)?\s+step\b",
+                   re.IGNORECASE)
+
+
+class ActionSetupGuide(Action):
+    name = "action_setup_guide"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        guide = _guide(context)
+        if guide is None:
+            context.utter("utter_unknown_topic", topic="the notebook setup guide")
+            return []
+        number = step_number(context.text, len(guide.steps))
+        if number is None:
+            titles = "\n".join(f"{i}. {step.title}" for i, step in enumerate(guide.steps, start=1))
+            context.say(f"{guide.name}, in {len(guide.steps)} steps:\n{titles}\n"
+                        "Ask for any step for the details, e.g. \"step 4\".")
+            return remember(guide)
+        step = guide.steps[number - 1]
+        context.say(f"{guide.name}, step {number} of {len(guide.steps)}: {step.title}\n"
+                    f"{bullet_list(list(step.instructions))}")
+        return [*remember(guide), SlotSet("guide_step", float(number))]
+
+
+def step_number(text: str, total: int) -> int | None:
+    """The step a message asks for ("step 4", "the 3rd step", "last step"), if in range."""
+    if re.search(r"\b(last|final) step\b", text, re.IGNORECASE):
+        return total
+    for match in _STEP.finditer(text):
+        token = next(group for group in match.groups() if group).lower()
+        number = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+        if number is not None and 1 <= number <= total:
+            return number
+    return None
+
+
+def _guide(context: ActionContext) -> Entry | None:
+    named = [entry for entry in topics(context) if entry.steps]
+    guides = [entry for entry in context.knowledge if entry.steps]
+    return (named or guides or [None])[0]
