@@ -1,0 +1,1 @@
+"""Channels: the places students talk to the bot (terminal, and later HTTP and Lex)."""

@@ -1,0 +1,81 @@
+"""Chatting in a terminal (`coursebot chat`).
+
+Buttons are shown as numbered choices; typing the number sends the button's payload.
+`/debug` toggles showing the parse (intent, confidence, entities), `/restart` starts
+over, and Ctrl-D, Ctrl-C or "bye" leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from bot.agent import Agent
+
+EXIT_WORDS = ("bye", "goodbye", "exit", "quit")
+PROMPT = "[bold cyan]you[/] > "
+
+
+class TerminalChat:
+    def __init__(self, agent: Agent, console: Console | None = None, sender_id: str = "terminal",
+                 read: Callable[[str], str] | None = None):
+        self.agent = agent
+        self.console = console or Console(highlight=False)
+        self.sender_id = sender_id
+        self.read = read or (lambda prompt: self.console.input(prompt))
+        self.debug = False
+        self._buttons: list[dict[str, Any]] = []
+
+    def run(self) -> None:
+        self.console.print("[bold]CourseBot[/] - ask me about the AWS machine-learning intro course. "
+                           "[dim](/debug shows what I understood, /restart starts over, bye leaves)[/]")
+        while True:
+            try:
+                text = self.read(PROMPT).strip()
+            except (EOFError, KeyboardInterrupt):
+                self.console.print()
+                return
+            if not text:
+                continue
+            if text == "/debug":
+                self.debug = not self.debug
+                self.console.print(f"[dim]debug {'on' if self.debug else 'off'}[/]")
+                continue
+            self.turn(self._chosen_payload(text))
+            if text.lower().strip(" !.") in EXIT_WORDS:
+                return
+
+    def turn(self, text: str) -> None:
+        """Sends one message and prints the replies."""
+        parse = self.agent.parse(text)
+        if self.debug:
+            self._show_parse(parse)
+        replies = self.agent.dialogue.handle(self.sender_id, text, parse)
+        self._buttons = []
+        for reply in replies:
+            self._show(reply)
+
+    def _chosen_payload(self, text: str) -> str:
+        if text.isdigit() and 1 <= int(text) <= len(self._buttons):
+            return str(self._buttons[int(text) - 1].get("payload") or self._buttons[int(text) - 1]["title"])
+        return text
+
+    def _show(self, reply: dict[str, Any]) -> None:
+        if reply.get("text"):
+            self.console.print(f"[bold green]bot[/] > {escape(reply['text'])}")
+        for key in ("image", "attachment"):
+            if reply.get(key):
+                self.console.print(f"      [dim]{key}:[/] {escape(str(reply[key]))}")
+        buttons = reply.get("buttons") or []
+        for number, button in enumerate(buttons, start=len(self._buttons) + 1):
+            self.console.print(f"      [bold]{number}[/]. {escape(str(button.get('title', '')))}")
+        self._buttons += buttons
+
+    def _show_parse(self, parse: dict[str, Any]) -> None:
+        intent = parse.get("intent") or {}
+        entities = ", ".join(f"{e['entity']}={e['value']}" for e in parse.get("entities", [])) or "none"
+        self.console.print(f"[dim]  intent: {intent.get('name')} ({intent.get('confidence', 0):.2f}); "
+                           f"entities: {escape(entities)}[/]")

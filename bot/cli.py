@@ -1,0 +1,177 @@
+"""The `coursebot` command line.
+
+Errors a user can fix are printed as one clear message with a non-zero exit code;
+heavy libraries are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from bot import __version__
+from bot.errors import CourseBotError, ProjectError
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+project_option = click.option(
+    "--project", "-p", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+    show_default=True, help="The bot project directory.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coursebot")
+@click.option("--verbose", "-v", count=True, help="Show more log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """CourseBot: a course assistant for the AWS machine-learning intro course."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@project_option
+@click.option("--force", is_flag=True, help="Retrain even if the data has not changed.")
+def train(project_dir: Path, force: bool) -> None:
+    """Train the NLU model (skipped when nothing changed since the last training)."""
+    from bot.nlu import training
+    from bot.project import load_project
+
+    project = load_project(project_dir)
+    with _progress("Training the NLU model") as on_step:
+        result = training.train(project, force=force, on_step=on_step)
+    if result.trained:
+        console.print(f"Trained in {result.seconds:.1f} s: {result.model_dir}")
+    else:
+        console.print(f"The model is up to date: {result.model_dir} (use --force to retrain)")
+
+
+@cli.command()
+@project_option
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the parse result and the bot's messages as JSON.")
+@click.option("--sender", default="cli", show_default=True, help="Conversation id.")
+def ask(project_dir: Path, text: str, as_json: bool, sender: str) -> None:
+    """Ask one question and print the answer."""
+    if not text.strip():
+        raise click.UsageError("the question is empty; e.g. coursebot ask \"what is overfitting?\"")
+    agent = _load_agent(project_dir, quiet=as_json)
+    parse = agent.parse(text)
+    messages = agent.dialogue.handle(sender, text, parse)
+    if as_json:
+        click.echo(json.dumps({"parse": parse, "messages": messages}, indent=2, ensure_ascii=False))
+        return
+    for message in messages:
+        if message.get("text"):
+            click.echo(message["text"])
+        for number, button in enumerate(message.get("buttons") or [], start=1):
+            click.echo(f"  {number}. {button.get('title')}")
+
+
+@cli.command()
+@project_option
+@click.option("--sender", default="terminal", show_default=True, help="Conversation id.")
+def chat(project_dir: Path, sender: str) -> None:
+    """Chat in the terminal (trains first if the model is missing or out of date)."""
+    from bot.channels.terminal import TerminalChat
+
+    TerminalChat(_load_agent(project_dir), console=console, sender_id=sender).run()
+
+
+@cli.group()
+def data() -> None:
+    """Check and maintain the project's data."""
+
+
+@data.command("validate")
+@project_option
+@click.option("--fail-on-warnings", is_flag=True, help="Exit non-zero on warnings too.")
+def data_validate(project_dir: Path, fail_on_warnings: bool) -> None:
+    """Check the domain, NLU data, rules, stories and knowledge base."""
+    from bot.validation import validate
+
+    problems = validate(project_dir)
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem}[/]", soft_wrap=True)
+    n_errors = sum(p.severity == "error" for p in problems)
+    n_warnings = len(problems) - n_errors
+    summary = f"{n_errors} error{'s' * (n_errors != 1)}, {n_warnings} warning{'s' * (n_warnings != 1)}"
+    if n_errors or (fail_on_warnings and n_warnings):
+        errors.print(f"[red]Validation failed: {summary}.[/]")
+        sys.exit(1)
+    console.print(f"[green]Validation passed: {summary}.[/]")
+
+
+@data.command("sync")
+@project_option
+def data_sync(project_dir: Path) -> None:
+    """Regenerate the NLU lookups and synonyms from the knowledge base's aliases."""
+    from bot.knowledge.nlu_export import GENERATED_FILE, sync
+    from bot.project import DATA_DIR, load_project
+
+    project = load_project(project_dir)
+    changed = sync(project.knowledge, project.root / DATA_DIR)
+    state = "updated" if changed else "already up to date"
+    console.print(f"{DATA_DIR}/{GENERATED_FILE} {state}.")
+
+
+def _load_agent(project_dir: Path, quiet: bool = False):
+    from bot.agent import Agent
+    from bot.nlu import training
+    from bot.project import load_project
+
+    project = load_project(project_dir)
+    if not training.is_current(project):
+        with _progress("Training the NLU model (the data changed)", quiet) as on_step:
+            training.train(project, on_step=on_step)
+    return Agent.load(project_dir, train_if_needed=False)
+
+
+@contextmanager
+def _progress(description: str, quiet: bool = False) -> Iterator:
+    """A progress bar on stderr, driven by (step, done, total) callbacks."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
+                  TimeElapsedColumn(), console=errors, transient=True) as progress:
+        task = progress.add_task(description, total=None, step="")
+
+        def on_step(step: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, step=step)
+
+        yield on_step
+
+
+def main() -> None:
+    """Entry point: turns every CourseBot error into a message and an exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        errors.print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except ProjectError as error:
+        errors.print("[red]The project has errors:[/]")
+        for problem in error.problems:
+            errors.print(f"  {problem}", soft_wrap=True, markup=False)
+        errors.print("Fix them (see `coursebot data validate`) and try again.")
+        sys.exit(1)
+    except CourseBotError as error:
+        errors.print(f"Error: {error}", style="red", markup=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        errors.print("Interrupted.")
+        sys.exit(130)
