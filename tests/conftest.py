@@ -1,0 +1,61 @@
+"""Shared fixtures: the shipped course project (trained once per session into a
+temporary model directory) and a tiny project that tests copy and break."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.agent import Agent
+from bot.project import Project, load_project
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = Path(__file__).parent / "data" / "tiny_project"
+PROJECT_FILES = ("domain.yml", "config.yml", "coursebot.yml", "endpoints.yml", "credentials.yml",
+                 "nlu_data", "knowledge", "actions")
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif path.exists():
+            shutil.copy(path, target / name)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replaces text in a project file; fails loudly when the text is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A fresh copy of the tiny project, for a test to break."""
+    return copy_project(TINY, tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def course_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The shipped project, with its models going to a temporary directory."""
+    project = load_project(ROOT)
+    project.settings = replace(project.settings, model_dir=tmp_path_factory.mktemp("models"))
+    return project
+
+
+@pytest.fixture(scope="session")
+def agent(course_project: Project) -> Agent:
+    return Agent.from_project(course_project)
+
+
+@pytest.fixture(scope="session")
+def course_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped project for command-line tests (they train into it)."""
+    return copy_project(ROOT, tmp_path_factory.mktemp("course") / "project")
