@@ -19,8 +19,10 @@ from rich.console import Console
 from bot import __version__
 from bot.errors import CourseBotError, ProjectError
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Bot text and file:line locations are printed as they are: no highlighting, and no emoji
+# codes (rich would turn "README.md:100:" into an emoji).
+console = Console(highlight=False, emoji=False)
+errors = Console(stderr=True, highlight=False, emoji=False)
 
 project_option = click.option(
     "--project", "-p", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -100,7 +102,7 @@ def data_validate(project_dir: Path, fail_on_warnings: bool) -> None:
     problems = validate(project_dir)
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{style}]{problem}[/]", soft_wrap=True)
+        console.print(str(problem), style=style, soft_wrap=True, markup=False)
     n_errors = sum(p.severity == "error" for p in problems)
     n_warnings = len(problems) - n_errors
     summary = f"{n_errors} error{'s' * (n_errors != 1)}, {n_warnings} warning{'s' * (n_warnings != 1)}"

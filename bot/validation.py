@@ -21,7 +21,7 @@ from bot.text import normalize
 MIN_EXAMPLES = 10
 # Responses the built-in actions say (action_default_fallback, action_restart).
 BUILTIN_RESPONSES = ("utter_default", "utter_restart")
-_TEXT_FILES = ("*.yml", "*.yaml", "*.md")
+_TEXT_FILES = ("*.yml", "*.md")
 
 
 def validate(root: Path | str) -> list[Problem]:
@@ -170,12 +170,13 @@ def unknown_entity_values(project: Project) -> list[Problem]:
 
 
 def broken_characters(root: Path) -> list[Problem]:
-    """Mojibake (â€”, Ã©), byte-order marks and replacement characters in project text."""
+    """Mojibake, byte-order marks and replacement characters in the bot's content files."""
     import ftfy.badness
 
     problems = []
-    folders = [root, root / DATA_DIR, root / KNOWLEDGE_DIR]
-    for path in sorted({p for folder in folders for pattern in _TEXT_FILES for p in folder.glob(pattern)}):
+    content = [*root.glob("*.yml"), *(root / DATA_DIR).rglob("*.yml"),
+               *(p for pattern in _TEXT_FILES for p in (root / KNOWLEDGE_DIR).glob(pattern))]
+    for path in sorted(set(content)):
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):

@@ -84,6 +84,13 @@ def test_validate_fails_on_errors_with_file_and_line(tiny):
     assert "rules.yml:5: error:" in result.stdout and "greeet" in result.stdout
 
 
+def test_locations_are_printed_literally(tiny):
+    rules = tiny / "nlu_data" / "rules.yml"
+    rules.write_text("#\n" * 95 + rules.read_text().replace("- intent: greet", "- intent: greeet"))
+    result = coursebot("data", "validate", project=tiny)
+    assert "rules.yml:100: error:" in result.stdout  # not rendered as an emoji
+
+
 def test_warnings_fail_only_when_asked(tiny):
     edit(tiny / "nlu_data" / "nlu.yml", "      - yo\n", "")
     assert coursebot("data", "validate", project=tiny).returncode == 0

@@ -23,7 +23,7 @@ class TerminalChat:
     def __init__(self, agent: Agent, console: Console | None = None, sender_id: str = "terminal",
                  read: Callable[[str], str] | None = None):
         self.agent = agent
-        self.console = console or Console(highlight=False)
+        self.console = console or Console(highlight=False, emoji=False)
         self.sender_id = sender_id
         self.read = read or (lambda prompt: self.console.input(prompt))
         self.debug = False
