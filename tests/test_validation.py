@@ -37,7 +37,8 @@ def test_intent_with_too_few_examples(tiny):
 def test_unused_names_of_every_kind(tiny):
     edit(tiny / "domain.yml", "  - ask_concept\n", "  - ask_concept\n  - chitchat\n")
     edit(tiny / "domain.yml", "  - concept\n", "  - concept\n  - gadget\n")
-    edit(tiny / "domain.yml", "responses:\n", "  mood:\n    type: text\n    mappings:\n      - type: custom\nresponses:\n")
+    edit(tiny / "domain.yml", "responses:\n",
+         "  mood:\n    type: text\n    mappings:\n      - type: custom\nresponses:\n")
     edit(tiny / "domain.yml", "responses:\n", "responses:\n  utter_bye:\n    - text: Bye\n")
     edit(tiny / "domain.yml", "  - action_explain\n", "  - action_explain\n  - utter_bye\n")
     found = codes(tiny)

@@ -94,4 +94,4 @@ def _ends_with(history: list[Token], prefix: list[set[Token]]) -> bool:
     if len(prefix) > len(history):
         return False
     tail = history[len(history) - len(prefix):]
-    return all(token in options for token, options in zip(tail, prefix))
+    return all(token in options for token, options in zip(tail, prefix, strict=True))

@@ -71,7 +71,7 @@ class TfidfIntentClassifier(Component):
             raise ModelError(f"{self.name} is not trained; run `coursebot train`")
         spans = [(e["start"], e["end"], e["entity"]) for e in message.entities]
         probabilities = self._model.predict_proba(self._transform([self._featurised_text(message.text, spans)]))[0]
-        ranking = sorted(zip(self.classes_, probabilities), key=lambda pair: pair[1], reverse=True)
+        ranking = sorted(zip(self.classes_, probabilities, strict=True), key=lambda pair: pair[1], reverse=True)
         message.intent_ranking = [{"name": name, "confidence": round(float(p), 4)}
                                   for name, p in ranking[: self.options["ranking_length"]]]
         message.intent = dict(message.intent_ranking[0])
