@@ -33,9 +33,6 @@ class ActionRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self._actions
 
-    def names(self) -> list[str]:
-        return sorted(self._actions)
-
     def get(self, name: str) -> Action:
         if name not in self._actions:
             close = difflib.get_close_matches(name, self._actions, n=1)

@@ -20,9 +20,6 @@ class ResponseRenderer:
         self._responses = responses
         self._rng = rng or random.Random()
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._responses
-
     def render(self, name: str, slots: dict[str, Any] | None = None, **values: Any) -> dict | None:
         """A message for the response `name`, or None when the domain has no such response."""
         variations = [v for v in self._responses.get(name, []) if not v.get("channel")]

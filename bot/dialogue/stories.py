@@ -37,14 +37,6 @@ class Flow:
     conversation_start: bool = False
     location: Location | None = field(default=None, compare=False)
 
-    @property
-    def user_steps(self) -> list[Step]:
-        return [s for s in self.steps if s.kind == "intent"]
-
-    @property
-    def action_steps(self) -> list[Step]:
-        return [s for s in self.steps if s.kind == "action"]
-
 
 def read_flows(items: object, kind: str, checker: FileChecker, line: int) -> list[Flow]:
     """Reads the list under a `rules:` or `stories:` key."""

@@ -42,9 +42,6 @@ class Tracker:
                 values[event.name] = event.value
         return values
 
-    def get_slot(self, name: str) -> Any:
-        return self.slots.get(name)
-
     @property
     def active_loop(self) -> str | None:
         for event in reversed(self.current_events):

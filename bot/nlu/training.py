@@ -54,9 +54,9 @@ def is_current(project: Project) -> bool:
 
 def train(project: Project, *, force: bool = False, on_step: StepCallback | None = None) -> TrainResult:
     """Trains and stores the NLU model unless an identical one is already stored."""
-    target, print_ = model_dir(project), fingerprint(project)
+    target, current = model_dir(project), fingerprint(project)
     if not force and is_current(project):
-        return TrainResult(target, False, 0.0, print_)
+        return TrainResult(target, False, 0.0, current)
     started = time.perf_counter()
     intents = list(dict.fromkeys([*project.domain.intents, *DEFAULT_INTENTS]))
     pipeline = NLUPipeline.build(project.settings.pipeline, intents)
@@ -64,12 +64,12 @@ def train(project: Project, *, force: bool = False, on_step: StepCallback | None
     staging = target.with_name(f".{target.name}.training-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        pipeline.persist(staging, {"fingerprint": print_, "coursebot_version": __version__,
+        pipeline.persist(staging, {"fingerprint": current, "coursebot_version": __version__,
                                    "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return TrainResult(target, True, time.perf_counter() - started, print_)
+    return TrainResult(target, True, time.perf_counter() - started, current)
 
 
 def _swap_in(staging: Path, target: Path) -> None:

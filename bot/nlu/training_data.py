@@ -58,11 +58,6 @@ class TrainingData:
     lookups: list[NamedList] = field(default_factory=list)
     regexes: list[NamedList] = field(default_factory=list)
 
-    @property
-    def intents(self) -> list[str]:
-        """Intent names in order of first appearance."""
-        return list(dict.fromkeys(example.intent for example in self.examples))
-
     def examples_of(self, intent: str) -> list[Example]:
         return [example for example in self.examples if example.intent == intent]
 
