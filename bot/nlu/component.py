@@ -1,13 +1,18 @@
 """The base of every NLU pipeline component.
 
 A component is configured by keyword options (checked when it is built, with errors
-that list what is allowed), learns in `train`, works on one message in `process`, and
-persists to its own directory as JSON and NumPy arrays, never pickle.
+that list what is allowed), learns in `train`, works on messages in `process` (one) or
+`process_batch` (many, which featurizers override to batch their model), and persists
+to its own directory.
+
+Components say what they read from a message (`needs`) and what they add (`gives`), so
+a pipeline in the wrong order is refused when it is built, not at the first message.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,22 +20,57 @@ from typing import Any, ClassVar
 from bot.errors import ConfigError
 from bot.knowledge.base import KnowledgeBase
 from bot.nlu.message import Message
-from bot.nlu.training_data import TrainingData
+from bot.nlu.training_data import Example, TrainingData
+
+# (what is happening, units done, units in total); total 0 when unknown.
+ProgressCallback = Callable[[str, int, int], None]
+
+ENTITIES, FEATURES, INTENT = "entities", "features", "intent"
+
+
+def example_message(example: Example) -> Message:
+    """A training example as a message, carrying its annotated entities."""
+    return Message(example.text, {"name": example.intent, "confidence": 1.0}, entities=[
+        {"entity": a.entity, "value": a.value, "start": a.start, "end": a.end,
+         "confidence": 1.0, "extractor": "annotation"} for a in example.entities])
 
 
 @dataclass
 class TrainingInput:
-    """Everything a component may learn from."""
+    """Everything a component may learn from.
+
+    `messages` are the examples as messages, in order: featurizers add their features
+    to them during training so that the classifiers after them can learn from those.
+    """
 
     data: TrainingData
     knowledge: KnowledgeBase | None = None
     entities: list[str] = field(default_factory=list)
+    progress: ProgressCallback | None = None
+    messages: list[Message] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.messages = [example_message(example) for example in self.data.examples]
+
+    @property
+    def labels(self) -> list[str]:
+        return [example.intent for example in self.data.examples]
+
+    def report(self, what: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(what, done, total)
 
 
 class Component(ABC):
     name: ClassVar[str] = ""
     # Option name -> default; anything else passed in is refused.
     defaults: ClassVar[dict[str, Any]] = {}
+    # What the component reads from a message, and what it adds (ENTITIES, FEATURES, INTENT).
+    needs: ClassVar[tuple[str, ...]] = ()
+    gives: ClassVar[tuple[str, ...]] = ()
+    # True for components that tune themselves on predictions for data the model did not
+    # learn from (see `calibrate`).
+    calibrates: ClassVar[bool] = False
 
     def __init__(self, **options: Any):
         unknown = set(options) - set(self.defaults)
@@ -41,15 +81,27 @@ class Component(ABC):
         self.options = {**self.defaults, **options}
         self.validate_options()
 
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """What this component, as configured, reads from a message (`needs` by default)."""
+        return self.needs
+
     def validate_options(self) -> None:
         """Raise ConfigError for an option value out of range; override where needed."""
 
     def train(self, training: TrainingInput) -> None:
         """Learns from the training data; components with nothing to learn keep this."""
 
+    def calibrate(self, predictions: list[Message], labels: list[str]) -> None:
+        """Tunes settings on held-out predictions (made without this component)."""
+
     @abstractmethod
     def process(self, message: Message) -> None:
-        """Adds this component's findings (intent, entities) to the message."""
+        """Adds this component's findings (intent, entities, features) to the message."""
+
+    def process_batch(self, messages: list[Message]) -> None:
+        for message in messages:
+            self.process(message)
 
     def persist(self, directory: Path) -> None:
         """Writes learned state into `directory` (which exists and is empty)."""
@@ -58,3 +110,6 @@ class Component(ABC):
     def load(cls, directory: Path, options: dict[str, Any]) -> Component:
         """Rebuilds a trained component from `persist`'s output."""
         return cls(**options)
+
+    def option_error(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"'{key}' of {self.name} must be {expected}, got {self.options[key]!r}")

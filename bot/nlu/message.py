@@ -12,6 +12,9 @@ class Message:
     intent: dict[str, Any] | None = None
     intent_ranking: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
+    # Featurizers' output by featurizer name (dense NumPy vectors or sparse rows);
+    # classifiers read them. Never part of the parse result.
+    features: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def add_entity(self, entity: str, value: str, start: int, end: int, confidence: float,
                    extractor: str) -> bool:
@@ -19,9 +22,14 @@ class Message:
         if any(start < other["end"] and other["start"] < end for other in self.entities):
             return False
         self.entities.append({"entity": entity, "value": value, "start": start, "end": end,
-                              "confidence": round(confidence, 4), "extractor": extractor})
+                              "confidence": round(float(confidence), 4), "extractor": extractor})
         self.entities.sort(key=lambda e: e["start"])
         return True
+
+    def set_ranking(self, ranking: list[tuple[str, float]], length: int) -> None:
+        """Stores a classifier's (intent, confidence) pairs, best first."""
+        self.intent_ranking = [{"name": name, "confidence": round(float(p), 4)} for name, p in ranking[:length]]
+        self.intent = dict(self.intent_ranking[0]) if self.intent_ranking else None
 
     def as_parse(self) -> dict[str, Any]:
         """The parse result in the shape of Rasa's /model/parse."""

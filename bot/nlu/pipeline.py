@@ -1,5 +1,10 @@
 """An NLU pipeline: components in order, each adding to the message.
 
+Training runs the components in order on the examples. Components that calibrate
+themselves (the fallback's thresholds) learn from predictions on data the model did
+not see: a validation set when one is given, otherwise a stratified share of the
+training data held out for a first model, before the final one learns from all of it.
+
 Messages of the form `/intent{"entity": "value"}` skip the components and are taken
 at their word with full confidence, as Rasa does; buttons send such payloads.
 """
@@ -12,18 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ModelError
+from bot.errors import ConfigError, ModelError
 from bot.nlu.component import Component, TrainingInput
 from bot.nlu.message import Message
 from bot.nlu.persistence import load_json, save_json
 from bot.nlu.registry import component_class
 from bot.settings import ComponentSpec
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 METADATA_FILE = "metadata.json"
 _DIRECT = re.compile(r"^/(?P<intent>[\w-]+)(?P<entities>\{.*\})?\s*$", re.DOTALL)
 
 StepCallback = Callable[[str, int, int], None]
+VALIDATION_SHARE = 0.2
 
 
 class NLUPipeline:
@@ -35,16 +41,48 @@ class NLUPipeline:
     @classmethod
     def build(cls, specs: list[ComponentSpec] | tuple[ComponentSpec, ...], intents: list[str]) -> NLUPipeline:
         components = [component_class(spec.name)(**spec.options) for spec in specs]
+        check_order(components)
         return cls(components, list(specs), intents)
 
-    def train(self, training: TrainingInput, on_step: StepCallback | None = None) -> None:
+    def train(self, training: TrainingInput, on_step: StepCallback | None = None, *,
+              validation: TrainingInput | None = None) -> None:
+        """Trains every component; see the module docstring for calibration."""
+        calibrating = [c for c in self.components if c.calibrates]
+        if calibrating and validation is None:
+            held_in, validation = split_for_validation(training)
+            first = NLUPipeline.build(self.specs, self.intents)
+            first._train_components(held_in, on_step, prefix="validation model: ")
+            predictions = first.predict_uncalibrated(validation.messages)
+            self._train_components(training, on_step)
+        else:
+            self._train_components(training, on_step)
+            predictions = self.predict_uncalibrated(validation.messages) if calibrating and validation else []
+        for component in calibrating:
+            component.calibrate(predictions, validation.labels)
+        if on_step:
+            on_step("done", len(self.components), len(self.components))
+
+    def _train_components(self, training: TrainingInput, on_step: StepCallback | None, prefix: str = "") -> None:
         total = len(self.components)
         for index, component in enumerate(self.components):
             if on_step:
-                on_step(f"training {component.name}", index, total)
+                on_step(f"{prefix}training {component.name}", index, total)
             component.train(training)
-        if on_step:
-            on_step("done", total, total)
+
+    def predict_uncalibrated(self, examples: list[Message]) -> list[Message]:
+        """Fresh predictions for the examples' texts from every component except the calibrating ones."""
+        messages = [Message(m.text) for m in examples]
+        for component in self.components:
+            if not component.calibrates:
+                component.process_batch(messages)
+        return messages
+
+    def parse_batch(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Parse results for many texts, each component batching its work."""
+        messages = [Message(text) for text in texts]
+        for component in self.components:
+            component.process_batch(messages)
+        return [message.as_parse() for message in messages]
 
     def parse(self, text: str) -> dict[str, Any]:
         """The parse result for a text, in the shape of Rasa's /model/parse."""
@@ -94,3 +132,39 @@ class NLUPipeline:
         components = [component_class(spec.name).load(directory / f"{index}_{spec.name}", spec.options)
                       for index, spec in enumerate(specs)]
         return cls(components, specs, metadata.get("intents", [])), metadata
+
+
+def check_order(components: list[Component]) -> None:
+    """Refuses a pipeline where a component reads what no earlier component adds."""
+    given: set[str] = set()
+    for component in components:
+        missing = [need for need in component.requirements if need not in given]
+        if missing:
+            raise ConfigError(f"the NLU component '{component.name}' needs {', '.join(missing)} from a "
+                              f"component before it in the pipeline")
+        given.update(component.gives)
+
+
+def split_for_validation(training: TrainingInput, share: float = VALIDATION_SHARE,
+                         seed: int = 0) -> tuple[TrainingInput, TrainingInput]:
+    """A stratified split: `share` of each intent's examples (at least one, when an
+    intent has two or more) is held out."""
+    import random
+
+    rng = random.Random(seed)
+    by_intent: dict[str, list[int]] = {}
+    for index, example in enumerate(training.data.examples):
+        by_intent.setdefault(example.intent, []).append(index)
+    held_out: set[int] = set()
+    for indices in by_intent.values():
+        if len(indices) >= 2:
+            rng.shuffle(indices)
+            held_out.update(indices[:max(1, round(len(indices) * share))])
+    examples = training.data.examples
+
+    def part(keep: bool) -> TrainingInput:
+        chosen = [e for i, e in enumerate(examples) if (i in held_out) != keep]
+        return TrainingInput(training.data.with_examples(chosen), training.knowledge, training.entities,
+                             training.progress)
+
+    return part(True), part(False)

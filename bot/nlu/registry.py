@@ -17,9 +17,12 @@ if TYPE_CHECKING:
     from bot.nlu.component import Component
 
 COMPONENTS: dict[str, str] = {
-    "knowledge_entity_extractor": "bot.nlu.extractors.lookup:KnowledgeEntityExtractor",
+    "phrase_entity_extractor": "bot.nlu.extractors.phrases:PhraseEntityExtractor",
     "regex_entity_extractor": "bot.nlu.extractors.regex:RegexEntityExtractor",
-    "tfidf_intent_classifier": "bot.nlu.classifiers.tfidf:TfidfIntentClassifier",
+    "spacy_ner_extractor": "bot.nlu.extractors.ner:SpacyNerExtractor",
+    "sentence_embedder": "bot.nlu.featurizers.sentence_embeddings:SentenceEmbedder",
+    "ngram_featurizer": "bot.nlu.featurizers.ngrams:NgramFeaturizer",
+    "intent_classifier": "bot.nlu.classifiers.intent:IntentClassifier",
     "fallback_classifier": "bot.nlu.classifiers.fallback:FallbackClassifier",
 }
 

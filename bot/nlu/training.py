@@ -60,7 +60,8 @@ def train(project: Project, *, force: bool = False, on_step: StepCallback | None
     started = time.perf_counter()
     intents = list(dict.fromkeys([*project.domain.intents, *DEFAULT_INTENTS]))
     pipeline = NLUPipeline.build(project.settings.pipeline, intents)
-    pipeline.train(TrainingInput(project.nlu, project.knowledge, list(project.domain.entities)), on_step)
+    pipeline.train(TrainingInput(project.nlu, project.knowledge, list(project.domain.entities), progress=on_step),
+                   on_step)
     staging = target.with_name(f".{target.name}.training-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:

@@ -73,6 +73,10 @@ class TrainingData:
     def entity_names(self) -> set[str]:
         return {entity.entity for example in self.examples for entity in example.entities}
 
+    def with_examples(self, examples: list[Example]) -> TrainingData:
+        """The same synonyms, lookups and regexes with other examples (for data splits)."""
+        return TrainingData(list(examples), self.synonyms, self.lookups, self.regexes)
+
     def merge(self, other: TrainingData) -> None:
         self.examples += other.examples
         self.synonyms += other.synonyms

@@ -3,26 +3,91 @@
 When the top intent's confidence is under `threshold`, or the top two are closer than
 `ambiguity_threshold`, the intent becomes nlu_fallback (with the threshold as its
 confidence) and the original ranking is kept, so the dialogue can ask "did you mean ...?".
+
+With `auto` (the default) both are chosen on held-out predictions, not by hand: the
+pair that catches the most out-of-scope messages (or, without any, the most wrong
+answers) while costing at most `max_accuracy_drop` of in-scope accuracy.
 """
 
 from __future__ import annotations
 
-from bot.errors import ConfigError
-from bot.nlu.component import Component
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.component import INTENT, Component
 from bot.nlu.message import Message
+from bot.nlu.persistence import load_json, save_json
 
 FALLBACK_INTENT = "nlu_fallback"
+AUTO = "auto"
+_STATE = "thresholds.json"
+_MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 
 
 class FallbackClassifier(Component):
     name = "fallback_classifier"
-    defaults = {"threshold": 0.3, "ambiguity_threshold": 0.05}
+    needs = (INTENT,)
+    gives = (INTENT,)
+    calibrates = True
+    defaults = {"threshold": AUTO, "ambiguity_threshold": AUTO, "max_accuracy_drop": 0.005,
+                "out_of_scope_intents": ["out_of_scope"]}
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.threshold_ = self.options["threshold"] if self.options["threshold"] != AUTO else 0.3
+        self.margin_ = (self.options["ambiguity_threshold"]
+                        if self.options["ambiguity_threshold"] != AUTO else 0.05)
+        self.calibration_: dict[str, Any] = {}
 
     def validate_options(self) -> None:
-        for key in ("threshold", "ambiguity_threshold"):
+        for key in ("threshold", "ambiguity_threshold", "max_accuracy_drop"):
             value = self.options[key]
-            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise ConfigError(f"'{key}' of {self.name} must be a number from 0 to 1, got {value!r}")
+            if not (value == AUTO and key != "max_accuracy_drop") and (
+                    isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
+                raise self.option_error(key, "'auto' or a number from 0 to 1" if key != "max_accuracy_drop"
+                                        else "a number from 0 to 1")
+        intents = self.options["out_of_scope_intents"]
+        if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
+            raise self.option_error("out_of_scope_intents", "a list of intent names")
+
+    def calibrate(self, predictions: list[Message], labels: list[str]) -> None:
+        import numpy as np
+
+        auto_threshold = self.options["threshold"] == AUTO
+        auto_margin = self.options["ambiguity_threshold"] == AUTO
+        if not predictions or not (auto_threshold or auto_margin):
+            return
+        out_of_scope = set(self.options["out_of_scope_intents"])
+        top = np.array([m.intent_ranking[0]["confidence"] if m.intent_ranking else 0.0 for m in predictions])
+        second = np.array([m.intent_ranking[1]["confidence"] if len(m.intent_ranking) > 1 else 0.0
+                           for m in predictions])
+        predicted = np.array([(m.intent or {}).get("name") for m in predictions])
+        gold = np.array(labels)
+        in_scope = ~np.isin(gold, list(out_of_scope))
+        correct = (predicted == gold) & in_scope
+        # What a fallback should catch: out-of-scope messages the classifier did not
+        # already call out of scope, or, with none in the data, its wrong answers.
+        targets = ~in_scope if (~in_scope).any() else ~correct
+        baseline = correct[in_scope].mean() if in_scope.any() else 1.0
+        thresholds = np.unique(np.round(top, 3)) if auto_threshold else np.array([self.threshold_])
+        thresholds = np.concatenate([[0.0], thresholds[thresholds < 1.0]])
+        margins = np.array(_MARGINS) if auto_margin else np.array([self.margin_])
+        best = (-1.0, 0.0, 0.0, 0.0)
+        for margin in margins:
+            ambiguous = (top - second) < margin
+            for threshold in thresholds:
+                rejected = ambiguous | (top < threshold)
+                accuracy = (correct & ~rejected)[in_scope].mean() if in_scope.any() else 1.0
+                if accuracy < baseline - self.options["max_accuracy_drop"] - 1e-9:
+                    break  # higher thresholds only reject more
+                caught = ((rejected | np.isin(predicted, list(out_of_scope))) & targets).sum() / max(targets.sum(), 1)
+                if caught > best[0] + 1e-9:
+                    best = (caught, float(threshold), float(margin), float(accuracy))
+        if best[0] >= 0:
+            self.threshold_, self.margin_ = best[1], best[2]
+        self.calibration_ = {"examples": len(predictions), "in_scope_accuracy_before": round(float(baseline), 4),
+                             "in_scope_accuracy_after": round(best[3], 4), "caught": round(best[0], 4),
+                             "caught_what": "out-of-scope messages" if (~in_scope).any() else "wrong answers"}
 
     def process(self, message: Message) -> None:
         ranking = message.intent_ranking
@@ -30,6 +95,18 @@ class FallbackClassifier(Component):
             return
         top = ranking[0]["confidence"]
         second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
-        if top < self.options["threshold"] or top - second < self.options["ambiguity_threshold"]:
-            message.intent = {"name": FALLBACK_INTENT, "confidence": float(self.options["threshold"])}
+        if top < self.threshold_ or top - second < self.margin_:
+            message.intent = {"name": FALLBACK_INTENT, "confidence": round(float(self.threshold_), 4)}
             message.intent_ranking = [dict(message.intent), *ranking]
+
+    def persist(self, directory: Path) -> None:
+        save_json(directory, _STATE, {"threshold": self.threshold_, "ambiguity_threshold": self.margin_,
+                                      "calibration": self.calibration_})
+
+    @classmethod
+    def load(cls, directory: Path, options: dict[str, Any]) -> FallbackClassifier:
+        component = cls(**options)
+        state = load_json(directory, _STATE)
+        component.threshold_, component.margin_ = state["threshold"], state["ambiguity_threshold"]
+        component.calibration_ = state.get("calibration", {})
+        return component
