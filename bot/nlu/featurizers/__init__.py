@@ -1,0 +1,1 @@
+"""Featurizers turn a message's text into numbers that classifiers learn from."""
