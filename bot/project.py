@@ -157,6 +157,15 @@ def _read_domain(root: Path, problems: list[Problem]) -> Domain:
     return domain
 
 
+def read_nlu_file(path: Path) -> TrainingData:
+    """The NLU examples of one Rasa YAML file (for test data); errors raise ProjectError."""
+    problems: list[Problem] = []
+    nlu, _, _ = _read_data_file(path, problems)
+    if any(problem.severity == "error" for problem in problems):
+        raise ProjectError(problems)
+    return nlu
+
+
 def _read_data(directory: Path, problems: list[Problem]):
     nlu, rules, stories, files = TrainingData(), [], [], []
     if not directory.is_dir():
@@ -165,23 +174,32 @@ def _read_data(directory: Path, problems: list[Problem]):
         return nlu, rules, stories, files
     for path in sorted(directory.rglob("*.yml")):
         files.append(path)
-        checker = FileChecker(path)
-        document = _collect(problems, lambda p=path: load_yaml(p))
-        root = checker.mapping(document, "a training data file", 1) if document is not None else None
-        if root is not None:
-            checker.keys(root, "a training data file", allowed=_DATA_KEYS)
-            version = root.get("version")
-            if version is not None and str(version) not in SUPPORTED_DATA_VERSIONS:
-                checker.report("bad-version", f"version '{version}' is not one we read; use "
-                               f"\"{SUPPORTED_DATA_VERSIONS[-1]}\" (Rasa 3.x)", root.line_of("version"))
-            if "nlu" in root:
-                nlu.merge(read_nlu_section(root["nlu"], checker, root.line_of("nlu")))
-            if "rules" in root:
-                rules += read_flows(root["rules"], "rule", checker, root.line_of("rules"))
-            if "stories" in root:
-                stories += read_flows(root["stories"], "story", checker, root.line_of("stories"))
-        problems.extend(checker.problems)
+        file_nlu, file_rules, file_stories = _read_data_file(path, problems)
+        nlu.merge(file_nlu)
+        rules += file_rules
+        stories += file_stories
     return nlu, rules, stories, files
+
+
+def _read_data_file(path: Path, problems: list[Problem]) -> tuple[TrainingData, list[Flow], list[Flow]]:
+    nlu, rules, stories = TrainingData(), [], []
+    checker = FileChecker(path)
+    document = _collect(problems, lambda: load_yaml(path))
+    root = checker.mapping(document, "a training data file", 1) if document is not None else None
+    if root is not None:
+        checker.keys(root, "a training data file", allowed=_DATA_KEYS)
+        version = root.get("version")
+        if version is not None and str(version) not in SUPPORTED_DATA_VERSIONS:
+            checker.report("bad-version", f"version '{version}' is not one we read; use "
+                           f"\"{SUPPORTED_DATA_VERSIONS[-1]}\" (Rasa 3.x)", root.line_of("version"))
+        if "nlu" in root:
+            nlu.merge(read_nlu_section(root["nlu"], checker, root.line_of("nlu")))
+        if "rules" in root:
+            rules += read_flows(root["rules"], "rule", checker, root.line_of("rules"))
+        if "stories" in root:
+            stories += read_flows(root["stories"], "story", checker, root.line_of("stories"))
+    problems.extend(checker.problems)
+    return nlu, rules, stories
 
 
 def _check_rasa_config(path: Path, problems: list[Problem]) -> None:
