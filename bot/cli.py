@@ -87,6 +87,112 @@ def chat(project_dir: Path, sender: str) -> None:
     TerminalChat(_load_agent(project_dir), console=console, sender_id=sender).run()
 
 
+@cli.command("test")
+@project_option
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Cross-validation folds (ignored with --test-data).")
+@click.option("--test-data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Annotated examples in Rasa NLU YAML to test the trained model on, instead of cross-validation.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Where to write the report.")
+def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Path) -> None:
+    """Evaluate the NLU model and write a report with pictures (like `rasa test nlu`)."""
+    from bot.nlu import testing
+    from bot.nlu.report import intent_report, write_report
+    from bot.project import load_project, read_nlu_file
+
+    project = load_project(project_dir)
+    if test_data is not None:
+        data = read_nlu_file(test_data)
+        agent = _load_agent(project_dir)
+        with _progress("Testing the trained model") as on_step:
+            evaluation = testing.evaluate_model(agent.nlu, data)
+            if on_step:
+                on_step("done", 1, 1)
+    else:
+        with _progress(f"{folds}-fold cross-validation") as on_step:
+            evaluation = testing.cross_validate(project, folds, on_step)
+    intents = intent_report(evaluation.predictions)
+    summary = {"mode": evaluation.mode, "examples": len(evaluation.predictions),
+               "accuracy": round(intents["accuracy"], 4), "macro F1": round(intents["macro avg"]["f1-score"], 4)}
+    files = write_report(evaluation.predictions, out_dir, summary=summary)
+    console.print(f"{evaluation.mode}: intent accuracy {intents['accuracy']:.1%}, "
+                  f"macro F1 {intents['macro avg']['f1-score']:.3f} on {len(evaluation.predictions)} examples")
+    console.print(f"Report: {files.files['html']}")
+
+
+@cli.group()
+def benchmark() -> None:
+    """Measure the engine on public benchmark data."""
+
+
+@benchmark.command("nlu")
+@project_option
+@click.option("--train", "train_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Training data: CSV with a header and the columns text,label.")
+@click.option("--test", "test_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Test data, same format.")
+@click.option("--valid", "valid_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Validation data for the thresholds (default: 10% of the training data).")
+@click.option("--oos-label", help="The label of out-of-scope examples in the CSV files.")
+@click.option("--clinc", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CLINC150's data_full.json (or data_small/imbalanced) instead of CSV files.")
+@click.option("--snips", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The SNIPS 2017 benchmark folder (intents and slot entities) instead of CSV files.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results to this JSON file.")
+def benchmark_nlu(project_dir: Path, train_csv: Path | None, test_csv: Path | None, valid_csv: Path | None,
+                  oos_label: str | None, clinc: Path | None, snips: Path | None, json_out: Path | None) -> None:
+    """Train the configured NLU pipeline from scratch on benchmark data and measure it."""
+    from bot.benchmarks import datasets
+    from bot.benchmarks.nlu import run
+    from bot.settings import load_settings
+
+    sources = [name for name, given in (("--train/--test", train_csv or test_csv), ("--clinc", clinc),
+                                        ("--snips", snips)) if given]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one data source: --train and --test CSV files, --clinc or --snips")
+    if clinc:
+        data = datasets.read_clinc(clinc)
+    elif snips:
+        data = datasets.read_snips(snips)
+    else:
+        if not (train_csv and test_csv):
+            raise click.UsageError("CSV benchmarks need both --train and --test")
+        data = datasets.read_csv(train_csv, test_csv, valid_csv, oos_label)
+    settings = load_settings(project_dir)
+    with _progress(f"Benchmarking on {data.name}") as on_step:
+        result = run(data, settings.pipeline, on_step)
+    _print_benchmark(result)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+        console.print(f"Results: {json_out}")
+
+
+def _print_benchmark(result) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{result.dataset}: {result.train_examples} training, {result.test_examples} test examples")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+
+    def percent(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    for label, value in (("in-scope accuracy", percent(result.in_scope_accuracy)),
+                         ("macro F1", f"{result.macro_f1:.3f}"),
+                         ("out-of-scope recall", percent(result.oos_recall)),
+                         ("out-of-scope precision", percent(result.oos_precision)),
+                         ("entity F1", percent(result.entity_f1)),
+                         ("training", f"{result.training_seconds:.1f} s"),
+                         ("parse p50 / p99", f"{result.parse_p50_ms:.2f} / {result.parse_p99_ms:.2f} ms"),
+                         ("peak memory (RSS)", f"{result.peak_rss_mb:.0f} MB"),
+                         ("thresholds (chosen on validation data)",
+                          ", ".join(f"{k} {v}" for k, v in result.thresholds.items()) or "-")):
+        table.add_row(label, value)
+    console.print(table)
+
+
 @cli.group()
 def data() -> None:
     """Check and maintain the project's data."""

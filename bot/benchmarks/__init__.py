@@ -1,0 +1,1 @@
+"""Benchmarks: speed, memory and accuracy, measured on demand (never in unit tests)."""
