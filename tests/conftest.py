@@ -56,6 +56,11 @@ def agent(course_project: Project) -> Agent:
 
 
 @pytest.fixture(scope="session")
-def course_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the shipped project for command-line tests (they train into it)."""
-    return copy_project(ROOT, tmp_path_factory.mktemp("course") / "project")
+def course_copy(tmp_path_factory: pytest.TempPathFactory, agent: Agent, course_project: Project) -> Path:
+    """A copy of the shipped project for command-line tests, with the session's trained
+    model in it (its fingerprint matches, so the commands do not train again)."""
+    from bot.nlu import training
+
+    copy = copy_project(ROOT, tmp_path_factory.mktemp("course") / "project")
+    shutil.copytree(training.model_dir(course_project), copy / "models" / training.NLU_MODEL_DIR)
+    return copy

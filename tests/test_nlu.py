@@ -26,7 +26,7 @@ def test_training_writes_a_model_with_its_fingerprint(tiny_project):
     metadata = json.loads((result.model_dir / METADATA_FILE).read_text())
     assert metadata["fingerprint"] == training.fingerprint(tiny_project)
     assert [c["name"] for c in metadata["pipeline"]] == [
-        "knowledge_entity_extractor", "tfidf_intent_classifier", "fallback_classifier"]
+        "phrase_entity_extractor", "ngram_featurizer", "intent_classifier", "fallback_classifier"]
     assert training.is_current(tiny_project)
 
 
@@ -71,7 +71,7 @@ def test_parse_has_rasas_shape_and_canonical_entities(agent):
     assert parse["intent_ranking"][0]["name"] == "compare"
     first = parse["entities"][0]
     assert first == {"entity": "concept", "value": "overfitting", "start": 31, "end": 41,
-                     "confidence": 1.0, "extractor": "knowledge_entity_extractor"}
+                     "confidence": 1.0, "extractor": "phrase_entity_extractor"}
     assert parse["text"][first["start"]:first["end"]] == "overfiting"
 
 
@@ -109,18 +109,21 @@ def test_model_of_another_format_is_refused(tiny_project):
 
 
 def test_unknown_component_in_settings_names_the_known_ones(tiny):
-    edit(tiny / "coursebot.yml", "- name: tfidf_intent_classifier", "- name: tfidf_intent_clasifier")
+    edit(tiny / "coursebot.yml", "- name: intent_classifier", "- name: intent_clasifier")
     with pytest.raises(ProjectError) as raised:
         load_project(tiny)
     problem = raised.value.problems[0]
-    assert problem.code == "unknown-component" and "did you mean 'tfidf_intent_classifier'" in problem.message
-    assert problem.location.path.name == "coursebot.yml" and problem.location.line == 4
+    assert problem.code == "unknown-component" and "did you mean 'intent_classifier'" in problem.message
+    assert problem.location.path.name == "coursebot.yml" and problem.location.line == 5
 
 
 @pytest.mark.parametrize("name, options, message", [
     ("fallback_classifier", {"treshold": 0.3}, "no option treshold"),
     ("fallback_classifier", {"threshold": 3}, "from 0 to 1"),
-    ("tfidf_intent_classifier", {"word_ngrams": [2, 1]}, r"\[min, max\]"),
+    ("ngram_featurizer", {"word_ngrams": [2, 1]}, r"\[min, max\]"),
+    ("sentence_embedder", {"layers": 0}, "positive whole number"),
+    ("spacy_ner_extractor", {"min_confidence": 2}, "from 0 to 1"),
+    ("intent_classifier", {"C": -1}, "positive number"),
 ])
 def test_bad_component_options_are_refused(name, options, message):
     with pytest.raises(ConfigError, match=message):

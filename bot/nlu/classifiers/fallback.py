@@ -6,7 +6,8 @@ confidence) and the original ranking is kept, so the dialogue can ask "did you m
 
 With `auto` (the default) both are chosen on held-out predictions, not by hand: the
 pair that catches the most out-of-scope messages (or, without any, the most wrong
-answers) while costing at most `max_accuracy_drop` of in-scope accuracy.
+answers) while costing at most `max_accuracy_drop` of in-scope accuracy; among equals,
+the strictest.
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ class FallbackClassifier(Component):
                 if accuracy < baseline - self.options["max_accuracy_drop"] - 1e-9:
                     break  # higher thresholds only reject more
                 caught = ((rejected | np.isin(predicted, list(out_of_scope))) & targets).sum() / max(targets.sum(), 1)
-                if caught > best[0] + 1e-9:
+                # Ties go to the stricter setting: unsure answers the budget allows to
+                # refuse are better refused (gibberish, topics the data never showed).
+                if caught >= best[0] - 1e-9:
                     best = (caught, float(threshold), float(margin), float(accuracy))
         if best[0] >= 0:
             self.threshold_, self.margin_ = best[1], best[2]

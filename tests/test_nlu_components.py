@@ -1,0 +1,214 @@
+"""Each NLU component on small data: spaCy entity matching (exact, fuzzy, learned),
+the sentence encoder (a real, tiny fine-tuning), the fallback's calibration, pipeline
+order checks, and messages no one should have to worry about (empty, huge, emoji)."""
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.nlu.classifiers.fallback import FallbackClassifier
+from bot.nlu.component import TrainingInput
+from bot.nlu.extractors.ner import SpacyNerExtractor
+from bot.nlu.extractors.phrases import PhraseEntityExtractor, allowed_edits
+from bot.nlu.extractors.regex import RegexEntityExtractor
+from bot.nlu.message import Message
+from bot.nlu.pipeline import NLUPipeline, split_for_validation
+from bot.nlu.training_data import EntityAnnotation, Example, NamedList, TrainingData
+from bot.project import load_project
+from bot.settings import ComponentSpec
+
+
+def example(text: str, intent: str, *spans: tuple[str, str]) -> Example:
+    """An example with entities given as (surface text, entity)."""
+    annotations = []
+    for surface, entity in spans:
+        start = text.index(surface)
+        annotations.append(EntityAnnotation(entity, surface, start, start + len(surface), surface))
+    return Example(text, intent, tuple(annotations))
+
+
+@pytest.fixture(scope="module")
+def phrase_extractor():
+    data = TrainingData(
+        [example("what is gradient descent", "ask", ("gradient descent", "concept"))],
+        synonyms=[NamedList("sagemaker", ("amazon sagemaker", "sage maker"))],
+        lookups=[NamedList("service", ("comprehend", "rekognition", "amazon sagemaker"))])
+    extractor = PhraseEntityExtractor()
+    extractor.train(TrainingInput(data, entities=["service", "concept"]))
+    return extractor
+
+
+def entities_of(component, text: str) -> list[dict]:
+    message = Message(text)
+    component.process(message)
+    return message.entities
+
+
+def test_exact_names_map_to_canonical_values_whatever_the_case_or_hyphen(phrase_extractor):
+    found = entities_of(phrase_extractor, "Is Amazon SageMaker like Gradient-Descent?")
+    assert [(e["entity"], e["value"], e["confidence"]) for e in found] == [
+        ("service", "sagemaker", 1.0), ("concept", "gradient descent", 1.0)]
+    assert found[0]["start"] == 3 and found[0]["end"] == 19
+
+
+def test_typos_are_matched_with_lower_confidence(phrase_extractor):
+    found = entities_of(phrase_extractor, "how does rekognitoin work with gradiant descent")
+    assert [(e["value"], e["extractor"]) for e in found] == [
+        ("rekognition", "phrase_entity_extractor"), ("gradient descent", "phrase_entity_extractor")]
+    assert all(0.5 <= e["confidence"] < 1.0 for e in found)
+
+
+def test_short_words_are_never_fuzzy():
+    assert allowed_edits("ec2") == 0 and allowed_edits("model") == 1 and allowed_edits("rekognition") == 2
+    assert allowed_edits("ml.t3.medium") == 0
+
+
+def test_phrase_extractor_survives_persistence(phrase_extractor, tmp_path):
+    phrase_extractor.persist(tmp_path)
+    loaded = PhraseEntityExtractor.load(tmp_path, {})
+    text = "compare comprehnd and sage maker"
+    assert entities_of(loaded, text) == entities_of(phrase_extractor, text)
+    assert [e["value"] for e in entities_of(loaded, text)] == ["comprehend", "sagemaker"]
+
+
+def test_regexes_find_s3_uris_and_job_names():
+    data = load_project_data()
+    extractor = RegexEntityExtractor()
+    extractor.train(TrainingInput(data, entities=["s3_uri", "job_name", "instance_type"]))
+    found = entities_of(extractor, "train xgboost-churn-2024-01 on s3://my-bucket/data/train.csv with ml.m5.large")
+    assert {(e["entity"], e["value"]) for e in found} == {
+        ("job_name", "xgboost-churn-2024-01"), ("s3_uri", "s3://my-bucket/data/train.csv"),
+        ("instance_type", "ml.m5.large")}
+
+
+def load_project_data() -> TrainingData:
+    from tests.conftest import ROOT
+
+    return load_project(ROOT).nlu
+
+
+def test_learned_extractor_finds_names_no_list_holds():
+    names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    examples = []
+    for name in names:
+        examples += [example(f"start the notebook {name}-nb please", "start", (f"{name}-nb", "notebook")),
+                     example(f"stop notebook {name}-nb", "stop", (f"{name}-nb", "notebook")),
+                     example(f"is {name}-nb running", "status", (f"{name}-nb", "notebook"))]
+    extractor = SpacyNerExtractor(epochs=15, min_confidence=0.1)
+    extractor.train(TrainingInput(TrainingData(examples)))
+    found = entities_of(extractor, "please stop the notebook kilo-nb")
+    assert [(e["entity"], e["value"], e["extractor"]) for e in found] == [
+        ("notebook", "kilo-nb", "spacy_ner_extractor")]
+    assert 0.1 <= found[0]["confidence"] <= 1.0
+
+
+def test_learned_extractor_without_annotations_finds_nothing(tmp_path):
+    extractor = SpacyNerExtractor()
+    extractor.train(TrainingInput(TrainingData([Example("hi", "greet"), Example("bye", "goodbye")])))
+    extractor.persist(tmp_path)
+    assert entities_of(SpacyNerExtractor.load(tmp_path, {}), "hi there") == []
+
+
+ENCODER_PIPELINE = [
+    ComponentSpec("sentence_embedder", {"layers": 1, "fine_tune_epochs": 2, "batch_size": 8, "learning_rate": 1e-4}),
+    ComponentSpec("intent_classifier", {}),
+    ComponentSpec("fallback_classifier", {}),
+]
+
+
+def test_the_encoder_path_fine_tunes_persists_and_loads(tiny, tmp_path):
+    """A real (tiny) fine-tuning of the transformer, then the TorchScript round trip."""
+    from bot.nlu.pipeline import METADATA_FILE
+
+    project = load_project(tiny)
+    pipeline = NLUPipeline.build(ENCODER_PIPELINE, project.domain.intents)
+    steps = []
+    pipeline.train(TrainingInput(project.nlu, progress=lambda what, done, total: steps.append(what)))
+    assert "fine-tuning the sentence encoder" in steps
+    assert pipeline.parse("hello there")["intent"]["name"] == "greet"
+    assert pipeline.parse("what is a widget")["intent"]["name"] == "ask_concept"
+    pipeline.persist(tmp_path / "model", {"fingerprint": "x"})
+    assert (tmp_path / "model" / METADATA_FILE).exists()
+    loaded, _ = NLUPipeline.load(tmp_path / "model")
+    for text in ("hello there", "explain gizmos", "ok"):
+        before, after = pipeline.parse(text), loaded.parse(text)
+        assert before["intent"]["name"] == after["intent"]["name"]
+        assert before["intent"]["confidence"] == pytest.approx(after["intent"]["confidence"], abs=1e-3)
+
+
+def test_fine_tuning_moves_the_encoder(tiny):
+    import numpy as np
+
+    from bot.nlu.featurizers.sentence_embeddings import SentenceEmbedder
+
+    project = load_project(tiny)
+    frozen, tuned = SentenceEmbedder(layers=1), SentenceEmbedder(layers=1, fine_tune_epochs=2, batch_size=8)
+    frozen.train(TrainingInput(project.nlu))
+    tuned.train(TrainingInput(project.nlu))
+    a, b = frozen.embed(["hello", "what is a widget"]), tuned.embed(["hello", "what is a widget"])
+    assert a.shape == b.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-4)
+    assert not np.allclose(a, b, atol=1e-3)
+
+
+def ranked(*pairs: tuple[str, float], gold_text: str = "x") -> Message:
+    message = Message(gold_text)
+    message.set_ranking(list(pairs), 10)
+    return message
+
+
+def test_calibration_picks_thresholds_that_catch_out_of_scope_without_costing_accuracy():
+    predictions = ([ranked(("a", 0.9), ("b", 0.05)) for _ in range(20)]
+                   + [ranked(("b", 0.8), ("a", 0.1)) for _ in range(20)]
+                   + [ranked(("a", 0.4), ("b", 0.35)) for _ in range(10)])  # unsure: out of scope
+    labels = ["a"] * 20 + ["b"] * 20 + ["out_of_scope"] * 10
+    fallback = FallbackClassifier()
+    fallback.calibrate(predictions, labels)
+    assert 0.4 < fallback.threshold_ <= 0.8 or fallback.margin_ > 0.05
+    assert fallback.calibration_["caught"] == 1.0
+    assert fallback.calibration_["in_scope_accuracy_after"] == 1.0
+    message = ranked(("a", 0.45), ("b", 0.4))
+    fallback.process(message)
+    assert message.intent["name"] == "nlu_fallback" and message.intent_ranking[1]["name"] == "a"
+
+
+def test_calibration_never_trades_more_accuracy_than_allowed():
+    # Every in-scope answer is right but unsure: any threshold would cost accuracy.
+    predictions = [ranked(("a", 0.3), ("b", 0.2)) for _ in range(10)] + [ranked(("a", 0.3), ("b", 0.25))]
+    labels = ["a"] * 10 + ["out_of_scope"]
+    fallback = FallbackClassifier(max_accuracy_drop=0.0)
+    fallback.calibrate(predictions, labels)
+    kept = ranked(("a", 0.3), ("b", 0.2))
+    fallback.process(kept)
+    assert kept.intent["name"] == "a"
+
+
+def test_fixed_thresholds_are_not_calibrated():
+    fallback = FallbackClassifier(threshold=0.7, ambiguity_threshold=0.1)
+    fallback.calibrate([ranked(("a", 0.9), ("b", 0.05))], ["a"])
+    assert (fallback.threshold_, fallback.margin_) == (0.7, 0.1)
+
+
+def test_a_pipeline_in_the_wrong_order_is_refused():
+    with pytest.raises(ConfigError, match="'intent_classifier' needs features"):
+        NLUPipeline.build([ComponentSpec("intent_classifier", {}), ComponentSpec("ngram_featurizer", {})], [])
+    with pytest.raises(ConfigError, match="'ngram_featurizer' needs entities"):
+        NLUPipeline.build([ComponentSpec("ngram_featurizer", {})], [])
+
+
+def test_validation_split_is_stratified_and_disjoint():
+    data = TrainingData([Example(f"{intent} {i}", intent) for intent in "abc" for i in range(10)]
+                        + [Example("lonely", "d")])
+    held_in, held_out = split_for_validation(TrainingInput(data), share=0.2)
+    assert sorted(held_out.labels) == ["a", "a", "b", "b", "c", "c"]
+    assert "d" in held_in.labels  # an intent with one example keeps it for training
+    assert not {m.text for m in held_in.messages} & {m.text for m in held_out.messages}
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "x" * 100_000, "what is overfitting " * 5000, "🙂🚀🤖", "что такое машинное обучение",
+    "機械学習とは何ですか", "مرحبا", "<script>alert(1)</script>", "ml." * 1000, "\x00\x01 null bytes"])
+def test_any_text_parses_without_error(agent, text):
+    parse = agent.parse(text)
+    assert parse["text"] == text
+    assert parse["intent"]["name"] is not None
+    assert all(0 <= e["start"] <= e["end"] <= len(text) for e in parse["entities"])
