@@ -88,8 +88,7 @@ class IntentClassifier(Component):
 
         blocks = []
         for name in self.feature_names_:
-            missing = [m.text for m in messages if name not in m.features]
-            if missing:
+            if any(name not in m.features for m in messages):
                 raise ModelError(f"{self.name} was trained with features from '{name}', which this "
                                  f"pipeline did not produce; run `coursebot train --force`")
             column = [m.features[name] for m in messages]

@@ -138,7 +138,7 @@ class SentenceEmbedder(Component):
     def persist(self, directory: Path) -> None:
         enc.save_encoder(self._encoder, self._tokenizer, directory)
         digest = hashlib.sha256((directory / enc.ENCODER_FILE).read_bytes()).hexdigest()
-        save_json(directory, _STATE, {"encoder_sha256": digest, "frozen_key": self._frozen_key})
+        save_json(directory, _STATE, {"encoder_sha256": digest})
 
     @classmethod
     def load(cls, directory: Path, options: dict[str, Any]) -> SentenceEmbedder:
