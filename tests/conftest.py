@@ -64,3 +64,57 @@ def course_copy(tmp_path_factory: pytest.TempPathFactory, agent: Agent, course_p
     copy = copy_project(ROOT, tmp_path_factory.mktemp("course") / "project")
     shutil.copytree(training.model_dir(course_project), copy / "models" / training.NLU_MODEL_DIR)
     return copy
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real, throwaway redis-server for the session: "redis://127.0.0.1:PORT/0".
+
+    Skips when redis-server is not installed, or fails when COURSEBOT_REQUIRE_SERVERS=1
+    (as in CI). Tests share the server, so each uses its own keys (e.g. a unique prefix).
+    """
+    import os
+    import socket
+    import subprocess
+    import time
+
+    server = shutil.which("redis-server")
+    if server is None:
+        reason = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("COURSEBOT_REQUIRE_SERVERS") == "1":
+            pytest.fail(f"{reason}, and COURSEBOT_REQUIRE_SERVERS=1 requires it")
+        pytest.skip(reason)
+    for _attempt in range(3):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        folder = tmp_path_factory.mktemp("redis")
+        with open(folder / "redis.log", "wb") as log:
+            process = subprocess.Popen(
+                [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--dir", str(folder)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+                    connection.sendall(b"PING\r\n")
+                    if connection.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            process.kill()
+            process.wait()
+            output = (folder / "redis.log").read_text(errors="replace")
+            continue   # the port was taken meanwhile, or the server failed: try another port
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return
+    pytest.fail(f"redis-server did not answer PING on 127.0.0.1:{port}:\n{output[-2000:]}")

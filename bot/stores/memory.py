@@ -1,6 +1,11 @@
-"""Conversations kept in process memory: for one-shot questions and tests."""
+"""Conversations and locks kept in process memory: for one-shot questions, the terminal
+and tests."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bot.dialogue.tracker import Tracker
 
@@ -14,3 +19,18 @@ class InMemoryTrackerStore:
 
     def save(self, tracker: Tracker) -> None:
         self._trackers[tracker.sender_id] = tracker
+
+
+class InProcessLockStore:
+    """One lock per sender, for the threads of one process."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def lock(self, sender_id: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(sender_id, threading.Lock())
+        with lock:
+            yield
