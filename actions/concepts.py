@@ -17,7 +17,8 @@ class ActionAnswerConcept(Action):
         entry = main_topic(context)
         if entry is None:
             return ask_for_topic(context)
-        context.say(answer_text(context, entry))
+        offer = "\nWant an example?" if entry.examples else ""
+        context.say(answer_text(context, entry) + offer)
         return remember(entry)
 
 

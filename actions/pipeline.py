@@ -6,6 +6,7 @@ from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.entry import Entry
 
+from .setup_guide import walk_guide
 from .topics import remember, topics
 
 
@@ -30,6 +31,10 @@ class _Step(Action):
     offset = 0
 
     def run(self, context: ActionContext) -> list[Event]:
+        if not _stage_named(context):
+            walked = walk_guide(context, self.offset)  # "what comes next?" inside the setup guide
+            if walked is not None:
+                return walked
         kb = context.knowledge
         stages = kb.pipeline_stages()
         stage = _stage_named(context) or _stage_of(kb.get(context.slots.get("pipeline_stage") or "")

@@ -1,4 +1,5 @@
-"""The SageMaker notebook setup guide: the overview, or one step by number."""
+"""The SageMaker notebook setup guide: the overview, one step by number, and walking it
+step by step ("next", "back") once a student is in it."""
 
 from __future__ import annotations
 
@@ -30,12 +31,36 @@ class ActionSetupGuide(Action):
         if number is None:
             titles = "\n".join(f"{i}. {step.title}" for i, step in enumerate(guide.steps, start=1))
             context.say(f"{guide.name}, in {len(guide.steps)} steps:\n{titles}\n"
-                        "Ask for any step for the details, e.g. \"step 4\".")
-            return remember(guide)
-        step = guide.steps[number - 1]
-        context.say(f"{guide.name}, step {number} of {len(guide.steps)}: {step.title}\n"
-                    f"{bullet_list(list(step.instructions))}")
-        return [*remember(guide), SlotSet("guide_step", float(number))]
+                        "Say \"next\" to go through them one by one, or ask for any step, e.g. \"step 4\". "
+                        "Or shall I help you fill in your own notebook's settings now?")
+            return [*remember(guide), SlotSet("guide_step", 0.0)]
+        return show_step(context, guide, number)
+
+
+def show_step(context: ActionContext, guide: Entry, number: int) -> list[Event]:
+    """Says step `number` (1-based) of `guide` and remembers it for "next" and "back"."""
+    step = guide.steps[number - 1]
+    hint = "Say \"next\" when you're done, or \"back\"." if number < len(guide.steps) else "That's the last step."
+    context.say(f"{guide.name}, step {number} of {len(guide.steps)}: {step.title}\n"
+                f"{bullet_list(list(step.instructions))}\n{hint}")
+    return [*remember(guide), SlotSet("guide_step", float(number))]
+
+
+def walk_guide(context: ActionContext, offset: int) -> list[Event] | None:
+    """Moves `offset` steps through the guide the student is in; None when not in one."""
+    guide = context.knowledge.get(context.slots.get("topic") or "")
+    if guide is None or not guide.steps or context.slots.get("guide_step") is None:
+        return None
+    current = int(context.slots["guide_step"])
+    target = current + offset
+    if target < 1:
+        context.say(f"We're at the start of {guide.name}. Say \"next\" for step 1.")
+        return []
+    if target > len(guide.steps):
+        context.say(f"That was the last of the {len(guide.steps)} steps of {guide.name}. "
+                    "Ask for any step again by number, e.g. \"step 4\".")
+        return []
+    return show_step(context, guide, target)
 
 
 def step_number(text: str, total: int) -> int | None:

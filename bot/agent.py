@@ -6,6 +6,7 @@ result, `handle(text, sender_id)` for the bot's replies.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from bot.dialogue.manager import DialogueManager
 from bot.nlu import training
 from bot.nlu.pipeline import NLUPipeline, StepCallback
 from bot.project import Project, load_project
-from bot.stores import TrackerStore
+from bot.stores import LockStore, TrackerStore
 
 
 class Agent:
@@ -22,10 +23,14 @@ class Agent:
         self.project = project
         self.nlu = nlu
         self.dialogue = dialogue
+        # One parse at a time: the encoder already uses every core, and spaCy and the
+        # embedding cache are not meant to be shared between threads.
+        self._nlu_lock = threading.Lock()
 
     @classmethod
     def load(cls, project_dir: Path | str = ".", *, train_if_needed: bool = True,
-             on_step: StepCallback | None = None, store: TrackerStore | None = None) -> Agent:
+             on_step: StepCallback | None = None, store: TrackerStore | None = None,
+             locks: LockStore | None = None) -> Agent:
         """Loads a project; trains its model first when it is missing or out of date.
 
         Raises:
@@ -33,21 +38,24 @@ class Agent:
             ModelError: no usable model and `train_if_needed` is False.
         """
         return cls.from_project(load_project(project_dir), train_if_needed=train_if_needed,
-                                on_step=on_step, store=store)
+                                on_step=on_step, store=store, locks=locks)
 
     @classmethod
     def from_project(cls, project: Project, *, train_if_needed: bool = True,
-                     on_step: StepCallback | None = None, store: TrackerStore | None = None) -> Agent:
+                     on_step: StepCallback | None = None, store: TrackerStore | None = None,
+                     locks: LockStore | None = None) -> Agent:
         if train_if_needed:
             training.train(project, on_step=on_step)
         nlu, _ = NLUPipeline.load(training.model_dir(project))
-        actions = ActionRegistry.for_project(project.root, project.domain)
-        dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge,
-                                             project.rules, project.stories, store)
+        settings = project.settings.dialogue
+        actions = ActionRegistry.for_project(project.root, project.domain, settings.intent_titles)
+        dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
+                                             project.stories, store, locks, settings.response_selection)
         return cls(project, nlu, dialogue)
 
     def parse(self, text: str) -> dict[str, Any]:
-        return self.nlu.parse(text)
+        with self._nlu_lock:
+            return self.nlu.parse(text)
 
     def handle(self, text: str, sender_id: str = "default") -> list[dict[str, Any]]:
         """The bot's replies to one message, in Rasa's REST channel shape."""

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.dialogue.domain import Domain, read_domain_file
+from bot.dialogue.domain import REQUESTED_SLOT, Domain, read_domain_file
 from bot.dialogue.stories import Flow, read_flows
 from bot.errors import Location, Problem, ProjectError
 from bot.filecheck import FileChecker
@@ -110,7 +110,7 @@ def check_references(domain: Domain, nlu: TrainingData, flows: list[Flow],
                 problems.append(Problem(f"undefined-{kind}", f"the {flow.kind} '{flow.name}' runs the "
                                         f"{kind} '{step.name}', which {DOMAIN_FILE} does not define; {fix}",
                                         where))
-            elif step.kind == "slot_was_set" and step.name not in domain.slots:
+            elif step.kind == "slot_was_set" and step.name not in domain.slots and step.name != REQUESTED_SLOT:
                 problems.append(Problem("undefined-slot", f"the {flow.kind} '{flow.name}' checks the slot "
                                         f"'{step.name}', which {DOMAIN_FILE} does not define", where))
     for name in domain.actions:
@@ -124,6 +124,12 @@ def check_references(domain: Domain, nlu: TrainingData, flows: list[Flow],
                 problems.append(Problem("undefined-entity", f"the slot '{slot.name}' is filled from the "
                                         f"entity '{mapping.entity}', which is not under 'entities'",
                                         domain.locations.get(f"slot:{slot.name}")))
+    for form in domain.forms:
+        for slot in domain.required_slots(form):
+            if slot not in domain.slots:
+                problems.append(Problem("undefined-slot", f"the form '{form}' asks for the slot '{slot}', "
+                                        f"which {DOMAIN_FILE} does not define under 'slots'",
+                                        domain.locations.get(f"form:{form}")))
     for category in knowledge.categories.values():
         if category.entity not in domain.entities:
             problems.append(Problem("undefined-entity", f"the knowledge category '{category.name}' is named "

@@ -29,11 +29,24 @@ class ComponentSpec:
         return {"name": self.name, **self.options}
 
 
+RESPONSE_SELECTIONS = ("random", "in_turn")
+
+
+@dataclass(frozen=True)
+class DialogueSettings:
+    """How the bot speaks: how response variations are picked, and how the
+    "Did you mean ...?" buttons of the two-stage fallback name each intent."""
+
+    response_selection: str = "random"
+    intent_titles: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     pipeline: tuple[ComponentSpec, ...]
     model_dir: Path
     language: str = "en"
+    dialogue: DialogueSettings = field(default_factory=DialogueSettings)
 
 
 def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSettings:
@@ -48,8 +61,12 @@ def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSetti
     pipeline: list[ComponentSpec] = []
     model_dir = root / "models"
     language = "en"
+    dialogue = DialogueSettings()
     if root_node is not None:
-        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models"), required=("nlu",))
+        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models", "dialogue"),
+                     required=("nlu",))
+        if "dialogue" in root_node:
+            dialogue = _read_dialogue(root_node, checker)
         language = checker.text(root_node, "language", SETTINGS_FILE) or language
         if checker.text(root_node, "models", SETTINGS_FILE):
             model_dir = root / str(root_node["models"])
@@ -69,4 +86,20 @@ def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSetti
                         checker.report("unknown-component", str(error), spec.line_of("name"))
                     pipeline.append(ComponentSpec(name, {k: v for k, v in spec.items() if k != "name"}))
     checker.raise_if_errors()
-    return EngineSettings(tuple(pipeline), model_dir, language)
+    return EngineSettings(tuple(pipeline), model_dir, language, dialogue)
+
+
+def _read_dialogue(root_node: Any, checker: FileChecker) -> DialogueSettings:
+    node = checker.mapping(root_node.get("dialogue"), "'dialogue'", root_node.line_of("dialogue"))
+    if node is None:
+        return DialogueSettings()
+    checker.keys(node, "'dialogue'", allowed=("response_selection", "intent_titles"))
+    selection = checker.text(node, "response_selection", "'dialogue'") or "random"
+    if selection not in RESPONSE_SELECTIONS:
+        checker.report("bad-value", f"'response_selection' is '{selection}'; use one of "
+                       f"{', '.join(RESPONSE_SELECTIONS)}", node.line_of("response_selection"))
+    titles = {}
+    if node.get("intent_titles") is not None:
+        titles_node = checker.mapping(node["intent_titles"], "'intent_titles'", node.line_of("intent_titles"))
+        titles = {str(k): str(v) for k, v in (titles_node or {}).items()}
+    return DialogueSettings(selection, titles)

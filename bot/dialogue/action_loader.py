@@ -17,8 +17,9 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from bot.dialogue.actions import DEFAULT_ACTIONS, Action, ResponseAction
+from bot.dialogue.actions import DEFAULT_ACTIONS, Action, ResponseAction, TwoStageFallbackAction
 from bot.dialogue.domain import Domain
+from bot.dialogue.forms import FormAction, FormValidator
 from bot.errors import CourseBotError
 
 PROJECT_ACTIONS_MODULE = "coursebot_project_actions"
@@ -41,10 +42,17 @@ class ActionRegistry:
         return self._actions[name]
 
     @classmethod
-    def for_project(cls, root: Path, domain: Domain) -> ActionRegistry:
+    def for_project(cls, root: Path, domain: Domain, intent_titles: dict[str, str] | None = None) -> ActionRegistry:
         actions: dict[str, Action] = {a.name: a() for a in DEFAULT_ACTIONS}
+        actions[TwoStageFallbackAction.name] = TwoStageFallbackAction(intent_titles)
         actions.update({name: ResponseAction(name) for name in domain.responses})
         actions.update(load_project_actions(root / "actions"))
+        for form in domain.forms:
+            validator = actions.get(f"validate_{form}")
+            if validator is not None and not isinstance(validator, FormValidator):
+                raise CourseBotError(f"the action 'validate_{form}' must subclass FormValidator "
+                                     "(bot.dialogue.forms) to check the form's answers")
+            actions[form] = FormAction(form, domain.required_slots(form), validator)
         missing = [name for name in domain.actions if name not in actions]
         if missing:
             raise CourseBotError(

@@ -7,11 +7,13 @@ Channel adapters (the rasa-sdk server, Lex code hooks) wrap the same actions.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from bot.dialogue.domain import Domain
-from bot.dialogue.events import Event, Restarted
+from bot.dialogue.events import ActiveLoop, BotUttered, Event, Restarted, UserUttered
 from bot.dialogue.responses import ResponseRenderer
 from bot.dialogue.tracker import Tracker
 from bot.knowledge.base import KnowledgeBase
@@ -21,12 +23,13 @@ class ActionContext:
     """What an action sees and how it speaks; messages are collected, not sent."""
 
     def __init__(self, tracker: Tracker, domain: Domain, knowledge: KnowledgeBase,
-                 responses: ResponseRenderer):
+                 responses: ResponseRenderer, run_action: Callable[[str, ActionContext], list[Event]] | None = None):
         self.tracker = tracker
         self.domain = domain
         self.knowledge = knowledge
         self.responses = responses
         self.messages: list[dict[str, Any]] = []
+        self._run_action = run_action
 
     @property
     def sender_id(self) -> str:
@@ -58,6 +61,12 @@ class ActionContext:
         message = {"text": text, "buttons": buttons, "image": image, "attachment": attachment,
                    "custom": custom}
         self.messages.append({key: value for key, value in message.items() if value is not None})
+
+    def run(self, action: str) -> list[Event]:
+        """Runs another action by name in this context (its messages join this turn's)."""
+        if self._run_action is None:
+            raise RuntimeError("this context cannot run other actions")
+        return self._run_action(action, self)
 
     def utter(self, response: str, **values: Any) -> bool:
         """Says the domain response `response`; False when the domain lacks it."""
@@ -112,4 +121,61 @@ class DefaultFallbackAction(Action):
         return []
 
 
-DEFAULT_ACTIONS: tuple[type[Action], ...] = (RestartAction, DefaultFallbackAction)
+class DeactivateLoopAction(Action):
+    """Ends the active form (a rule's `action: action_deactivate_loop`, e.g. on cancel)."""
+
+    name = "action_deactivate_loop"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        return [ActiveLoop(None)]
+
+
+class TwoStageFallbackAction(Action):
+    """Rasa's two-stage fallback, with the top two guesses at once.
+
+    First time unsure: "Did you mean ...?" with a button for each of the two likeliest
+    intents (carrying the message's entities) and one for something else. Unsure again
+    right after that: say what the bot can help with.
+    """
+
+    name = "action_two_stage_fallback"
+    NOT_OFFERED = ("nlu_fallback", "out_of_scope")
+    SOMETHING_ELSE = "/nlu_fallback"
+
+    def __init__(self, intent_titles: dict[str, str] | None = None):
+        self.intent_titles = dict(intent_titles or {})
+
+    def run(self, context: ActionContext) -> list[Event]:
+        latest = context.tracker.latest_message
+        guesses = self._guesses(latest) if latest else []
+        if self._asked_last_turn(context) or not guesses:
+            return DefaultFallbackAction().run(context)
+        entities = {e["entity"]: e["value"] for e in (latest.entities if latest else []) if "entity" in e}
+        suffix = json.dumps(entities, ensure_ascii=False) if entities else ""
+        names = ", ".join(str(v) for v in entities.values())
+        buttons = [{"title": self.title(intent) + (f": {names}" if names else ""), "payload": f"/{intent}{suffix}"}
+                   for intent in guesses]
+        buttons.append({"title": "Something else", "payload": self.SOMETHING_ELSE})
+        context.say("Sorry, I'm not sure I understood. Did you mean one of these?", buttons=buttons)
+        return []
+
+    def title(self, intent: str) -> str:
+        return self.intent_titles.get(intent) or intent.replace("_", " ").capitalize()
+
+    def _guesses(self, latest: UserUttered) -> list[str]:
+        ranking = latest.parse.get("intent_ranking") or []
+        return [r["name"] for r in ranking if r.get("name") not in self.NOT_OFFERED][:2]
+
+    def _asked_last_turn(self, context: ActionContext) -> bool:
+        """Whether the bot's last reply before this message was the "Did you mean" question."""
+        events = context.tracker.current_events
+        users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
+        if len(users) < 2:
+            return False
+        previous_turn = events[users[-2] + 1:users[-1]]
+        return any(isinstance(e, BotUttered) and any(b.get("payload") == self.SOMETHING_ELSE
+                                                     for b in e.message.get("buttons") or [])
+                   for e in previous_turn)
+
+
+DEFAULT_ACTIONS: tuple[type[Action], ...] = (RestartAction, DefaultFallbackAction, DeactivateLoopAction)

@@ -20,6 +20,8 @@ DEFAULT_ACTIONS = (
     "action_default_ask_rephrase", "action_two_stage_fallback", "action_unlikely_intent",
     "action_back", "action_extract_slots",
 )
+# The slot a form is asking for; every Rasa bot has it without declaring it.
+REQUESTED_SLOT = "requested_slot"
 SLOT_TYPES = ("text", "bool", "categorical", "float", "list", "any")
 MAPPING_TYPES = ("from_entity", "from_text", "from_intent", "from_trigger_intent", "custom")
 RESPONSE_KEYS = ("text", "buttons", "image", "custom", "attachment", "channel", "condition",
@@ -29,12 +31,21 @@ _DOMAIN_KEYS = ("version", "intents", "entities", "slots", "responses", "actions
 
 
 @dataclass(frozen=True)
+class MappingCondition:
+    """A mapping applies only while this form is active (and asking for this slot)."""
+
+    active_loop: str | None
+    requested_slot: str | None = None
+
+
+@dataclass(frozen=True)
 class SlotMapping:
     type: str
     entity: str | None = None
     intent: tuple[str, ...] = ()
     not_intent: tuple[str, ...] = ()
     value: Any = None
+    conditions: tuple[MappingCondition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,10 @@ class Domain:
     def knows_action(self, name: str) -> bool:
         return (name in self.actions or name in self.responses or name in self.forms
                 or name in DEFAULT_ACTIONS)
+
+    def required_slots(self, form: str) -> list[str]:
+        """The slots a form asks for, in order (Rasa 3's `required_slots` list)."""
+        return [str(slot) for slot in (self.forms.get(form) or {}).get("required_slots") or []]
 
 
 def load_domain(path: Path) -> Domain:
@@ -160,11 +175,30 @@ def _read_slots(root: LineDict, checker: FileChecker, domain: Domain) -> None:
             mappings.append(SlotMapping(
                 mapping_type, mapping.get("entity"),
                 tuple(checker.text_list(mapping, "intent", what)),
-                tuple(checker.text_list(mapping, "not_intent", what)), mapping.get("value")))
+                tuple(checker.text_list(mapping, "not_intent", what)), mapping.get("value"),
+                _conditions(mapping, checker, what)))
         domain.slots[str(name)] = Slot(
             str(name), slot_type, tuple(mappings), spec.get("initial_value"),
             bool(spec.get("influence_conversation", True)), tuple(checker.text_list(spec, "values", what)))
         domain.locations[f"slot:{name}"] = Location(checker.path, slots.line_of(name))
+
+
+def _conditions(mapping: LineDict, checker: FileChecker, what: str) -> tuple[MappingCondition, ...]:
+    items = mapping.get("conditions")
+    if items is None:
+        return ()
+    conditions = []
+    sequence = checker.sequence(items, f"the conditions of a mapping of {what}", mapping.line_of("conditions"))
+    for index, item in enumerate(sequence or []):
+        condition = checker.mapping(item, f"a condition of {what}", sequence.line_of(index))
+        if condition is None:
+            continue
+        checker.keys(condition, f"a condition of {what}", allowed=("active_loop", "requested_slot"),
+                     required=("active_loop",))
+        loop, requested = condition.get("active_loop"), condition.get("requested_slot")
+        conditions.append(MappingCondition(None if loop is None else str(loop),
+                                           None if requested is None else str(requested)))
+    return tuple(conditions)
 
 
 def _read_responses(root: LineDict, checker: FileChecker, domain: Domain) -> None:

@@ -12,13 +12,14 @@ from typing import Any
 
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.actions import ActionContext
-from bot.dialogue.domain import Domain
-from bot.dialogue.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
-from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, Policy
+from bot.dialogue.domain import REQUESTED_SLOT, Domain
+from bot.dialogue.events import ActionExecuted, BotUttered, Event, UserUttered
+from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, FormPolicy, Policy
 from bot.dialogue.responses import ResponseRenderer
+from bot.dialogue.slot_filling import slot_events
 from bot.dialogue.tracker import Tracker
 from bot.knowledge.base import KnowledgeBase
-from bot.stores import InMemoryTrackerStore, TrackerStore
+from bot.stores import InMemoryTrackerStore, InProcessLockStore, LockStore, TrackerStore
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +30,44 @@ APOLOGY = "Sorry, something went wrong on my side while answering that. Please t
 class DialogueManager:
     def __init__(self, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                  policies: list[Policy], store: TrackerStore | None = None,
-                 responses: ResponseRenderer | None = None):
+                 responses: ResponseRenderer | None = None, locks: LockStore | None = None):
         self.domain = domain
         self.actions = actions
         self.knowledge = knowledge
         self.policies = policies
         self.store = store or InMemoryTrackerStore()
+        self.locks = locks or InProcessLockStore()
         self.responses = responses or ResponseRenderer(domain.responses)
 
     @classmethod
     def for_flows(cls, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
-                  rules: list, stories: list, store: TrackerStore | None = None) -> DialogueManager:
-        """The default policy ensemble: rules, then stories, then the fallback."""
-        policies: list[Policy] = [FlowPolicy(rules), FlowPolicy(stories), FallbackPolicy()]
-        return cls(domain, actions, knowledge, policies, store)
+                  rules: list, stories: list, store: TrackerStore | None = None,
+                  locks: LockStore | None = None, response_selection: str = "random") -> DialogueManager:
+        """The default policy ensemble: the active form, rules, stories, then the fallback."""
+        forms = {form: domain.required_slots(form) for form in domain.forms}
+        policies: list[Policy] = [FormPolicy(forms), FlowPolicy(rules), FlowPolicy(stories), FallbackPolicy()]
+        responses = ResponseRenderer(domain.responses, selection=response_selection)
+        return cls(domain, actions, knowledge, policies, store, responses, locks)
 
     def tracker_for(self, sender_id: str) -> Tracker:
         initial = {name: slot.initial_value for name, slot in self.domain.slots.items()}
-        return self.store.retrieve(sender_id) or Tracker(sender_id, initial_slots=initial)
+        stored = self.store.retrieve(sender_id)
+        return Tracker(sender_id, stored.events if stored else (), initial_slots=initial)
 
     def handle(self, sender_id: str, text: str, parse: dict[str, Any]) -> list[dict[str, Any]]:
-        """Processes one message and returns the bot's replies in Rasa's REST shape."""
+        """Processes one message and returns the bot's replies in Rasa's REST shape.
+
+        The sender's lock is held throughout, so two messages from one student never
+        interleave, even across server processes sharing a Redis lock store.
+        """
+        with self.locks.lock(sender_id):
+            return self._handle(sender_id, text, parse)
+
+    def _handle(self, sender_id: str, text: str, parse: dict[str, Any]) -> list[dict[str, Any]]:
         tracker = self.tracker_for(sender_id)
         user = UserUttered(text, parse)
         tracker.add(user)
-        tracker.extend(self._slot_events(user))
+        tracker.extend(slot_events(self.domain, user, tracker.active_loop, tracker.slots.get(REQUESTED_SLOT)))
         replies: list[dict[str, Any]] = []
         for _ in range(MAX_ACTIONS_PER_TURN):
             name = self.predict(tracker)
@@ -77,7 +91,7 @@ class DialogueManager:
         return LISTEN
 
     def _run(self, name: str, tracker: Tracker) -> list[dict[str, Any]]:
-        context = ActionContext(tracker, self.domain, self.knowledge, self.responses)
+        context = ActionContext(tracker, self.domain, self.knowledge, self.responses, self._run_inside)
         try:
             events: list[Event] = list(self.actions.get(name).run(context) or [])
         except Exception:
@@ -89,19 +103,6 @@ class DialogueManager:
         tracker.extend(events)
         return context.messages
 
-    def _slot_events(self, user: UserUttered) -> list[Event]:
-        """Slot values from the message's entities, per the domain's from_entity mappings."""
-        events: list[Event] = []
-        for slot in self.domain.slots.values():
-            for mapping in slot.mappings:
-                if mapping.type != "from_entity":
-                    continue
-                if mapping.intent and user.intent not in mapping.intent:
-                    continue
-                if user.intent in mapping.not_intent:
-                    continue
-                values = [e["value"] for e in user.entities if e.get("entity") == mapping.entity]
-                if values:
-                    events.append(SlotSet(slot.name, values if slot.type == "list" else values[0]))
-                    break
-        return events
+    def _run_inside(self, name: str, context: ActionContext) -> list[Event]:
+        """Lets one action delegate to another ("and P3?" re-asks the last question)."""
+        return list(self.actions.get(name).run(context) or [])

@@ -1,6 +1,8 @@
 """Turning a named response from the domain into a bot message.
 
-Variations are picked at random, as Rasa does; `{name}` placeholders are filled from
+Variations are picked at random, as Rasa does, or in turn (`dialogue:
+response_selection: in_turn` in coursebot.yml) so that a student asking twice hears
+the next variation; `{name}` placeholders are filled from
 the values an action passes, then from slots. Unknown placeholders stay visible, so a
 typo in a response shows up in testing rather than silently vanishing.
 """
@@ -16,16 +18,21 @@ MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
 
 
 class ResponseRenderer:
-    def __init__(self, responses: dict[str, list[dict]], rng: random.Random | None = None):
+    def __init__(self, responses: dict[str, list[dict]], rng: random.Random | None = None,
+                 selection: str = "random"):
+        if selection not in ("random", "in_turn"):
+            raise ValueError(f"unknown response selection {selection!r}; use 'random' or 'in_turn'")
         self._responses = responses
         self._rng = rng or random.Random()
+        self._selection = selection
+        self._turns: dict[str, int] = {}
 
     def render(self, name: str, slots: dict[str, Any] | None = None, **values: Any) -> dict | None:
         """A message for the response `name`, or None when the domain has no such response."""
         variations = [v for v in self._responses.get(name, []) if not v.get("channel")]
         if not variations:
             return None
-        variation = self._rng.choice(variations)
+        variation = self._pick(name, variations)
         filling = {**(slots or {}), **values}
         message = {key: variation[key] for key in MESSAGE_KEYS if variation.get(key) is not None}
         if "text" in message:
@@ -34,6 +41,13 @@ class ResponseRenderer:
             message["buttons"] = [{**b, "title": fill(str(b.get("title", "")), filling)}
                                   for b in message["buttons"]]
         return message
+
+    def _pick(self, name: str, variations: list[dict]) -> dict:
+        if self._selection == "random":
+            return self._rng.choice(variations)
+        turn = self._turns.get(name, 0)
+        self._turns[name] = turn + 1
+        return variations[turn % len(variations)]
 
 
 def fill(template: str, values: dict[str, Any]) -> str:

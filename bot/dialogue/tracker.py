@@ -56,6 +56,14 @@ class Tracker:
                 return event
         return None
 
+    def events_since_user(self) -> list[Event]:
+        """Events after the latest user message (all events when there is none)."""
+        events = self.current_events
+        for index in range(len(events) - 1, -1, -1):
+            if isinstance(events[index], UserUttered):
+                return events[index + 1:]
+        return events
+
     def actions_since_user(self) -> list[str]:
         """Names of actions run since the latest user message."""
         names: list[str] = []

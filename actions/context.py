@@ -1,0 +1,121 @@
+"""Follow-ups that lean on what was just said: "tell me more", "why?", "and P3?",
+"next", "back" and "repeat".
+
+The `topic` slot holds the knowledge entry last talked about (every answering action
+sets it), `guide_step` the setup-guide step last shown; the tracker holds the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.events import ActionExecuted, BotUttered, Event, UserUttered
+from bot.knowledge.entry import Entry
+
+from .setup_guide import walk_guide
+from .topics import main_topic, remember
+
+# Actions that answer a question about a topic, and so can be re-asked with another one.
+REASKABLE = ("action_answer_concept", "action_give_example", "action_compare", "action_tell_more",
+             "action_explain_why", "action_list_pipeline", "action_next_stage", "action_previous_stage")
+_REASON = re.compile(r"\b(because|so that|so you|so the|which means|helps?|matters?|important|"
+                     r"the right choice|in order to|to avoid|otherwise|lets you|allows?)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def current_topic(context: ActionContext) -> Entry | None:
+    """The entry named in the latest message, else the one talked about last."""
+    return main_topic(context) or context.knowledge.get(context.slots.get("topic") or "")
+
+
+def no_topic_yet(context: ActionContext) -> list[Event]:
+    context.utter("utter_no_topic_yet")
+    return []
+
+
+class ActionTellMore(Action):
+    name = "action_tell_more"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        entry = current_topic(context)
+        if entry is None:
+            return no_topic_yet(context)
+        kb = context.knowledge
+        related = [kb.get(i).name for i in entry.related if kb.get(i) is not None][:3]
+        text = f"More on {entry.name}: {entry.details}"
+        if related:
+            text += f"\nRelated topics: {', '.join(related)}."
+        context.say(text)
+        return remember(entry)
+
+
+class ActionExplainWhy(Action):
+    """'Why?': the sentences of the notes that give reasons, else the longer explanation."""
+
+    name = "action_explain_why"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        entry = current_topic(context)
+        if entry is None:
+            return no_topic_yet(context)
+        sentences = _SENTENCE_END.split(f"{entry.summary} {entry.details}".strip())
+        reasons = [s for s in sentences if _REASON.search(s)][:3]
+        context.say(f"Why it matters ({entry.name}): {' '.join(reasons) if reasons else entry.details}")
+        return remember(entry)
+
+
+class ActionFollowUp(Action):
+    """'And P3?' / 'what about Polly?': the last question again, about the new topic."""
+
+    name = "action_follow_up"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        return context.run(_last_reaskable(context) or "action_answer_concept")
+
+
+class ActionNextStep(Action):
+    """'Next': the next setup-guide step, or the next pipeline stage, whichever we are in."""
+
+    name = "action_next_step"
+    offset = 1
+    stage_action = "action_next_stage"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        walked = walk_guide(context, self.offset)
+        if walked is not None:
+            return walked
+        topic = context.knowledge.get(context.slots.get("topic") or "")
+        if topic is not None and (topic.order is not None or context.slots.get("pipeline_stage")):
+            return context.run(self.stage_action)
+        context.utter("utter_nothing_to_walk")
+        return []
+
+
+class ActionPreviousStep(ActionNextStep):
+    name = "action_previous_step"
+    offset = -1
+    stage_action = "action_previous_stage"
+
+
+class ActionRepeat(Action):
+    """'Say that again': the bot's messages of the previous turn, once more."""
+
+    name = "action_repeat"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        events = context.tracker.current_events
+        users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
+        previous = events[users[-2] + 1:users[-1]] if len(users) >= 2 else []
+        messages = [e.message for e in previous if isinstance(e, BotUttered)]
+        if not messages:
+            context.say("There's nothing to repeat yet. Ask me something about the course!")
+        context.messages.extend(dict(m) for m in messages)
+        return []
+
+
+def _last_reaskable(context: ActionContext) -> str | None:
+    for event in reversed(context.tracker.current_events):
+        if isinstance(event, ActionExecuted) and event.name in REASKABLE:
+            return event.name
+    return None

@@ -1,0 +1,70 @@
+"""Forms: ask for each required slot in turn, check each answer, re-ask with a reason.
+
+As in Rasa, a form is declared in domain.yml (`forms: <name>: required_slots: [...]`)
+and runs as an action named after the form; `requested_slot` holds the slot it last
+asked for, and the question is the response `utter_ask_<form>_<slot>` or
+`utter_ask_<slot>`. A project checks answers with a `validate_<form>` action: a
+FormValidator subclass whose `validate_<slot>(value, context)` returns the value to
+keep (possibly cleaned up), or None after saying, through `context.say`, why it
+cannot be used. A form starts empty, so a second notebook never inherits the first
+one's answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.domain import REQUESTED_SLOT
+from bot.dialogue.events import ActiveLoop, Event, SlotSet
+from bot.dialogue.slot_filling import slot_events
+
+
+class FormValidator(Action):
+    """Subclass with `name = "validate_<form>"` and `validate_<slot>` methods."""
+
+    def run(self, context: ActionContext) -> list[Event]:
+        return []  # Called through `validate`, by the form.
+
+    def validate(self, slot: str, value: Any, context: ActionContext) -> Any:
+        method = getattr(self, f"validate_{slot}", None)
+        return value if method is None else method(value, context)
+
+
+class FormAction(Action):
+    def __init__(self, name: str, required_slots: list[str], validator: FormValidator | None = None):
+        self._name = name
+        self.required_slots = required_slots
+        self.validator = validator
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self._name
+
+    def run(self, context: ActionContext) -> list[Event]:
+        tracker = context.tracker
+        events: list[Event] = []
+        slots = dict(tracker.slots)
+        fresh = self._set_this_turn(context)
+        if tracker.active_loop != self.name:
+            events.append(ActiveLoop(self.name))
+            latest = tracker.latest_message
+            extracted = slot_events(context.domain, latest, self.name, None, only_conditional=True) if latest else []
+            fresh.update({e.name: e.value for e in extracted if e.name in self.required_slots})
+            # Start empty: forget answers from an earlier run of this form.
+            slots.update({slot: None for slot in self.required_slots})
+        for slot, value in fresh.items():
+            checked = self.validator.validate(slot, value, context) if self.validator and value is not None else value
+            slots[slot] = checked
+        events += [SlotSet(slot, slots[slot]) for slot in self.required_slots if slots[slot] != tracker.slots.get(slot)]
+        missing = next((slot for slot in self.required_slots if slots.get(slot) is None), None)
+        if missing is None:
+            return [*events, SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
+        if not (context.utter(f"utter_ask_{self.name}_{missing}") or context.utter(f"utter_ask_{missing}")):
+            context.say(f"What should the {missing.replace('_', ' ')} be?")
+        return [*events, SlotSet(REQUESTED_SLOT, missing)]
+
+    def _set_this_turn(self, context: ActionContext) -> dict[str, Any]:
+        """Values for the form's slots that the latest message filled."""
+        return {event.name: event.value for event in context.tracker.events_since_user()
+                if isinstance(event, SlotSet) and event.name in self.required_slots}
