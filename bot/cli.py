@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from bot import __version__
 from bot.errors import CourseBotError, ProjectError
@@ -87,6 +88,46 @@ def chat(project_dir: Path, sender: str) -> None:
     TerminalChat(_load_agent(project_dir), console=console, sender_id=sender).run()
 
 
+@cli.command()
+@project_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (0.0.0.0: every network interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=5005, show_default=True,
+              help="The port to listen on (0: any free port).")
+@click.option("--endpoints", "endpoints_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rasa's endpoints file, whose tracker_store and lock_store say where conversations are kept "
+                   "[default: the project's endpoints.yml; without a tracker_store there, SQLite in "
+                   ".coursebot/conversations.db].")
+@click.option("--auth-token", envvar="COURSEBOT_AUTH_TOKEN", show_envvar=True,
+              help="Require this token on the API routes, as ?token=... or Authorization: Bearer ...")
+@click.option("--cors", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Let web pages from ORIGIN call the API (repeatable; * for any). Off by default.")
+@click.option("--media-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Serve the files in this folder under /media/ (e.g. the bot's audio).")
+def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, auth_token: str | None,
+          cors_origins: tuple[str, ...], media_dir: Path | None) -> None:
+    """Serve the bot over HTTP: the web widget at /, Rasa's REST webhook and /model/parse."""
+    from bot.agent import Agent
+    from bot.channels import server
+    from bot.channels.http import create_app
+    from bot.project import load_project
+    from bot.stores.config import ENDPOINTS, lock_store_from_config, read_endpoints, tracker_store_from_config
+
+    project = load_project(project_dir)
+    endpoints = read_endpoints(endpoints_file or project.root / ENDPOINTS)
+    store = tracker_store_from_config(endpoints.get("tracker_store"), project.root, default="sqlite")
+    locks = lock_store_from_config(endpoints.get("lock_store"))
+    sock = server.bind(host, port)
+    with _progress("Loading the bot (training first if the data changed)") as on_step:
+        agent = Agent.from_project(project, on_step=on_step, store=store, locks=locks)
+    app = create_app(agent, auth_token=auth_token, cors_origins=cors_origins, media_dir=media_dir)
+    console.print(f"CourseBot is listening on {server.url(sock)} (the web widget is at /). Press Ctrl-C to stop.",
+                  markup=False, soft_wrap=True)
+    sys.stdout.flush()
+    server.run(app, sock)
+    console.print("Stopped.")
+
+
 @cli.command("test")
 @project_option
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
@@ -95,12 +136,18 @@ def chat(project_dir: Path, sender: str) -> None:
               help="Annotated examples in Rasa NLU YAML to test the trained model on, instead of cross-validation.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Where to write the report.")
-def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Path) -> None:
-    """Evaluate the NLU model and write a report with pictures (like `rasa test nlu`)."""
+@click.option("--stories", "stories_path", type=click.Path(exists=True, path_type=Path),
+              help="Run the conversation tests in this file or folder instead (like `rasa test core`).")
+def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Path, stories_path: Path | None) -> None:
+    """Evaluate the NLU model and write a report with pictures (like `rasa test nlu`),
+    or play conversation tests with --stories."""
     from bot.nlu import testing
     from bot.nlu.report import intent_report, write_report
     from bot.project import load_project, read_nlu_file
 
+    if stories_path is not None:
+        _test_stories(project_dir, stories_path)
+        return
     project = load_project(project_dir)
     if test_data is not None:
         data = read_nlu_file(test_data)
@@ -119,6 +166,20 @@ def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Pat
     console.print(f"{evaluation.mode}: intent accuracy {intents['accuracy']:.1%}, "
                   f"macro F1 {intents['macro avg']['f1-score']:.3f} on {len(evaluation.predictions)} examples")
     console.print(f"Report: {files.files['html']}")
+
+
+def _test_stories(project_dir: Path, path: Path) -> None:
+    from bot.dialogue.conversation_tests import read_conversation_tests, run_conversation_tests
+
+    tests = read_conversation_tests(path)
+    agent = _load_agent(project_dir)
+    outcome = run_conversation_tests(agent, tests)
+    for failure in outcome.failures:
+        console.print(f"[red]FAIL[/] {escape(str(failure))}")
+    colour = "green" if not outcome.failures else "red"
+    console.print(f"[{colour}]{outcome.passed} of {len(outcome.tests)} conversations passed[/]")
+    if outcome.failures:
+        raise SystemExit(1)
 
 
 @cli.group()

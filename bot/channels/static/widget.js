@@ -1,0 +1,241 @@
+// CourseBot web widget: talks to the server it came from over Rasa's REST webhook.
+// Bot text is always set with textContent (never innerHTML), so a reply cannot inject markup.
+"use strict";
+
+(() => {
+  const SENDER_KEY = "coursebot.sender";
+  const AUDIO_FILE = /\.(mp3|ogg|oga|opus|wav|m4a|aac|weba|webm)(\?|#|$)/i;
+
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const typing = document.getElementById("typing");
+  const restart = document.getElementById("restart");
+  const token = new URLSearchParams(window.location.search).get("token");
+  const sender = senderId();
+  let busy = false;
+
+  function senderId() {
+    let id = null;
+    try { id = window.localStorage.getItem(SENDER_KEY); } catch (e) { /* storage blocked: a new id per visit */ }
+    if (!id) {
+      const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+      id = "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      try { window.localStorage.setItem(SENDER_KEY, id); } catch (e) { /* ignore */ }
+    }
+    return id;
+  }
+
+  // GET when there is no body, else POST JSON; throws an Error with the server's own message.
+  async function api(path, body) {
+    const init = { headers: { Accept: "application/json" } };
+    if (token) init.headers.Authorization = "Bearer " + token;
+    if (body !== undefined) {
+      init.method = "POST";
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      throw new Error("CourseBot's server cannot be reached. Check your connection and try again.");
+    }
+    let data = null;
+    try { data = await response.json(); } catch (e) { /* not JSON */ }
+    if (!response.ok) {
+      const reason = data && data.error ? data.error : response.status + " " + response.statusText;
+      throw new Error("The server could not answer (" + reason + ").");
+    }
+    return data;
+  }
+
+  function bubble(role, speaker) {
+    const item = document.createElement("div");
+    item.className = "msg msg-" + role;
+    const who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = speaker + ": ";
+    item.appendChild(who);
+    log.appendChild(item);
+    return item;
+  }
+
+  function paragraph(parent, text) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    parent.appendChild(p);
+  }
+
+  function scrollToEnd() { log.scrollTop = log.scrollHeight; }
+
+  // Only web URLs (or ones relative to this page) are shown; "javascript:" and the like are dropped.
+  function safeUrl(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      const url = new URL(value, window.location.href);
+      return ["http:", "https:"].includes(url.protocol) || /^data:(image|audio)\//.test(value) ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // An attachment as {kind, src}: a URL string, or Rasa's {type, payload: {src}} object.
+  function attachmentMedia(attachment) {
+    if (typeof attachment === "string") {
+      const kind = AUDIO_FILE.test(attachment) || attachment.startsWith("data:audio/") ? "audio" : "link";
+      return { kind, src: safeUrl(attachment) };
+    }
+    if (attachment && typeof attachment === "object") {
+      const payload = attachment.payload || {};
+      const src = safeUrl(payload.src || payload.url);
+      return { kind: ["audio", "image"].includes(attachment.type) ? attachment.type : "link", src };
+    }
+    return { kind: "link", src: null };
+  }
+
+  function addImage(parent, src) {
+    const img = document.createElement("img");
+    img.src = src;
+    img.alt = "Image from CourseBot";
+    img.loading = "lazy";
+    parent.appendChild(img);
+  }
+
+  function addAudio(parent, src) {
+    const audio = document.createElement("audio");
+    audio.controls = true;
+    audio.preload = "none";
+    audio.src = src;
+    audio.setAttribute("aria-label", "Audio from CourseBot");
+    parent.appendChild(audio);
+  }
+
+  function addLink(parent, src) {
+    const a = document.createElement("a");
+    a.href = src;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = "Open the attachment";
+    parent.appendChild(a);
+  }
+
+  function showUser(text) {
+    paragraph(bubble("user", "You"), text);
+    scrollToEnd();
+  }
+
+  function showBot(message) {
+    const item = bubble("bot", "CourseBot");
+    if (message.text) paragraph(item, message.text);
+    const image = safeUrl(message.image);
+    if (image) addImage(item, image);
+    if (message.attachment) {
+      const media = attachmentMedia(message.attachment);
+      if (media.src) ({ audio: addAudio, image: addImage, link: addLink })[media.kind](item, media.src);
+    }
+    const buttons = Array.isArray(message.buttons) ? message.buttons : [];
+    if (buttons.length) {
+      const group = document.createElement("div");
+      group.className = "choices";
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Suggested replies");
+      for (const choice of buttons) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "choice";
+        button.textContent = choice.title || choice.payload;
+        button.dataset.payload = choice.payload || choice.title || "";
+        button.addEventListener("click", () => {
+          if (busy) return;
+          button.classList.add("chosen");
+          converse(button.dataset.payload, { shown: button.textContent });
+        });
+        group.appendChild(button);
+      }
+      item.appendChild(group);
+    }
+    scrollToEnd();
+  }
+
+  function showError(text) {
+    const item = bubble("error", "Problem");
+    item.setAttribute("role", "alert");
+    paragraph(item, text);
+    scrollToEnd();
+  }
+
+  // Buttons answer only the message they came with: once the user says anything, they are used up.
+  function retireButtons() {
+    for (const button of log.querySelectorAll(".choice:enabled")) button.disabled = true;
+  }
+
+  function buttonTitleFor(payload) {
+    const match = Array.from(log.querySelectorAll(".choice:enabled")).find((b) => b.dataset.payload === payload);
+    if (match) match.classList.add("chosen");
+    return match ? match.textContent : payload;
+  }
+
+  function setBusy(value) {
+    busy = value;
+    typing.hidden = !value;
+    log.setAttribute("aria-busy", String(value));
+  }
+
+  // One message to the bot; `shown` is what the log shows as the user's message (none for /restart).
+  async function converse(message, { shown = null, clear = false } = {}) {
+    if (busy || !message.trim()) return;
+    if (shown !== null) {
+      retireButtons();
+      showUser(shown);
+    }
+    setBusy(true);
+    try {
+      const replies = await api("webhooks/rest/webhook", { sender, message });
+      if (clear) log.replaceChildren();
+      for (const reply of replies) showBot(reply);
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      setBusy(false);
+      input.focus();
+    }
+  }
+
+  function greet() {
+    showBot({ text: "Hi! Ask me about the AWS machine-learning intro course, for example \"what is overfitting?\". "
+      + "Type \"help\" to see what I can do." });
+  }
+
+  async function loadHistory() {
+    setBusy(true);
+    try {
+      const { messages } = await api("conversations/" + encodeURIComponent(sender) + "/messages");
+      for (const message of messages) {
+        if (message.role === "user") {
+          const shown = buttonTitleFor(message.text);
+          retireButtons();
+          showUser(shown);
+        } else {
+          showBot(message);
+        }
+      }
+      if (!messages.length) greet();
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (busy || !text.trim()) return;
+    input.value = "";
+    converse(text, { shown: text });
+  });
+  restart.addEventListener("click", () => converse("/restart", { clear: true }));
+
+  loadHistory();
+})();
