@@ -32,9 +32,17 @@ def phrase_extractor():
         [example("what is gradient descent", "ask", ("gradient descent", "concept"))],
         synonyms=[NamedList("sagemaker", ("amazon sagemaker", "sage maker"))],
         lookups=[NamedList("service", ("comprehend", "rekognition", "amazon sagemaker"))])
-    extractor = PhraseEntityExtractor()
+    extractor = PhraseEntityExtractor(use_examples=True)
     extractor.train(TrainingInput(data, entities=["service", "concept"]))
     return extractor
+
+
+def test_annotated_example_values_are_phrases_only_when_asked_for():
+    data = TrainingData([example("play some music now", "play", ("music", "type"), ("now", "time"))],
+                        lookups=[NamedList("service", ("comprehend",))])
+    default = PhraseEntityExtractor()
+    default.train(TrainingInput(data, entities=["service", "type", "time"]))
+    assert [e["value"] for e in entities_of(default, "music now with comprehend")] == ["comprehend"]
 
 
 def entities_of(component, text: str) -> list[dict]:

@@ -5,7 +5,8 @@ new service names, SNIPS' playlists and places.
 It runs after the lookup and regex extractors and only adds entities where they found
 nothing. Confidence comes from a small beam search over the same model: the share of
 the beam's probability mass that agrees with the entity. Entities under
-`min_confidence` are dropped. Values go through the synonyms like every other
+`min_confidence` are dropped (0.2: on SNIPS, 0.5 kept precision at 95% but lost two
+points of recall). Values go through the synonyms like every other
 extractor's. The trained pipeline is stored with spaCy's own serialisation.
 """
 
@@ -32,7 +33,7 @@ class SpacyNerExtractor(Component):
         "dropout": 0.2,
         "batch_size": 32,
         "beam_width": 4,
-        "min_confidence": 0.5,
+        "min_confidence": 0.2,
         "entities": None,
         "language": "en",
         "random_state": 0,
