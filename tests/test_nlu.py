@@ -122,6 +122,7 @@ def test_unknown_component_in_settings_names_the_known_ones(tiny):
     ("fallback_classifier", {"threshold": 3}, "from 0 to 1"),
     ("ngram_featurizer", {"word_ngrams": [2, 1]}, r"\[min, max\]"),
     ("sentence_embedder", {"layers": 0}, "positive whole number"),
+    ("sentence_embedder", {"parse_threads": -1}, "number of threads"),
     ("spacy_ner_extractor", {"min_confidence": 2}, "from 0 to 1"),
     ("intent_classifier", {"C": -1}, "positive number"),
 ])

@@ -136,7 +136,11 @@ def test_the_encoder_path_fine_tunes_persists_and_loads(tiny, tmp_path):
     assert pipeline.parse("what is a widget")["intent"]["name"] == "ask_concept"
     pipeline.persist(tmp_path / "model", {"fingerprint": "x"})
     assert (tmp_path / "model" / METADATA_FILE).exists()
+    import torch
+
+    torch.set_num_threads(2)
     loaded, _ = NLUPipeline.load(tmp_path / "model")
+    assert torch.get_num_threads() == 1  # parse_threads: one message, one thread
     for text in ("hello there", "explain gizmos", "ok"):
         before, after = pipeline.parse(text), loaded.parse(text)
         assert before["intent"]["name"] == after["intent"]["name"]
