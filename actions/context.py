@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.events import ActionExecuted, BotUttered, Event, UserUttered
+from bot.dialogue.events import ActionExecuted, BotUttered, Event
 from bot.knowledge.entry import Entry
 
 from .setup_guide import walk_guide
@@ -104,10 +104,7 @@ class ActionRepeat(Action):
     name = "action_repeat"
 
     def run(self, context: ActionContext) -> list[Event]:
-        events = context.tracker.current_events
-        users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
-        previous = events[users[-2] + 1:users[-1]] if len(users) >= 2 else []
-        messages = [e.message for e in previous if isinstance(e, BotUttered)]
+        messages = [e.message for e in context.tracker.previous_turn() if isinstance(e, BotUttered)]
         if not messages:
             context.say("There's nothing to repeat yet. Ask me something about the course!")
         context.messages.extend(dict(m) for m in messages)

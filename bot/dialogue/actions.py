@@ -168,14 +168,9 @@ class TwoStageFallbackAction(Action):
 
     def _asked_last_turn(self, context: ActionContext) -> bool:
         """Whether the bot's last reply before this message was the "Did you mean" question."""
-        events = context.tracker.current_events
-        users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
-        if len(users) < 2:
-            return False
-        previous_turn = events[users[-2] + 1:users[-1]]
         return any(isinstance(e, BotUttered) and any(b.get("payload") == self.SOMETHING_ELSE
                                                      for b in e.message.get("buttons") or [])
-                   for e in previous_turn)
+                   for e in context.tracker.previous_turn())
 
 
 DEFAULT_ACTIONS: tuple[type[Action], ...] = (RestartAction, DefaultFallbackAction, DeactivateLoopAction)

@@ -64,6 +64,12 @@ class Tracker:
                 return events[index + 1:]
         return events
 
+    def previous_turn(self) -> list[Event]:
+        """Events between the last two user messages: what the bot did for the one before."""
+        events = self.current_events
+        users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
+        return events[users[-2] + 1:users[-1]] if len(users) >= 2 else []
+
     def actions_since_user(self) -> list[str]:
         """Names of actions run since the latest user message."""
         names: list[str] = []
