@@ -10,6 +10,7 @@ to something undefined is an error here, so a broken project never starts.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +46,15 @@ class Project:
     def training_fingerprint(self) -> str:
         """A hash of everything NLU training reads: data files, knowledge and settings."""
         digest = hashlib.sha256()
-        files = [*self.data_files, *sorted((self.root / KNOWLEDGE_DIR).glob("*.yml")),
-                 self.root / SETTINGS_FILE, self.root / DOMAIN_FILE]
+        files = [*self.data_files, *sorted((self.root / KNOWLEDGE_DIR).glob("*.yml")), self.root / DOMAIN_FILE]
         for path in files:
             if path.exists():
                 digest.update(str(path.relative_to(self.root)).encode())
                 digest.update(path.read_bytes())
+        # Of the engine settings only the language and the pipeline shape the model, so
+        # changing, say, the AWS allowlist does not retrain.
+        pipeline = [spec.as_dict() for spec in self.settings.pipeline]
+        digest.update(json.dumps([self.settings.language, pipeline], sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
 

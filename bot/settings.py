@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.aws.settings import AwsSettings
 from bot.errors import ConfigError
 from bot.filecheck import FileChecker
 from bot.nlu.registry import check_name
@@ -47,6 +48,7 @@ class EngineSettings:
     model_dir: Path
     language: str = "en"
     dialogue: DialogueSettings = field(default_factory=DialogueSettings)
+    aws: AwsSettings = field(default_factory=AwsSettings)
 
 
 def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSettings:
@@ -62,11 +64,18 @@ def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSetti
     model_dir = root / "models"
     language = "en"
     dialogue = DialogueSettings()
+    aws = AwsSettings.from_mapping(None, root)
     if root_node is not None:
-        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models", "dialogue"),
+        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models", "dialogue", "aws"),
                      required=("nlu",))
         if "dialogue" in root_node:
             dialogue = _read_dialogue(root_node, checker)
+        if root_node.get("aws") is not None:
+            try:
+                aws = AwsSettings.from_mapping(checker.mapping(root_node["aws"], "'aws'", root_node.line_of("aws")),
+                                               root)
+            except ConfigError as error:
+                checker.report("bad-value", str(error), root_node.line_of("aws"))
         language = checker.text(root_node, "language", SETTINGS_FILE) or language
         if checker.text(root_node, "models", SETTINGS_FILE):
             model_dir = root / str(root_node["models"])
@@ -86,7 +95,7 @@ def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSetti
                         checker.report("unknown-component", str(error), spec.line_of("name"))
                     pipeline.append(ComponentSpec(name, {k: v for k, v in spec.items() if k != "name"}))
     checker.raise_if_errors()
-    return EngineSettings(tuple(pipeline), model_dir, language, dialogue)
+    return EngineSettings(tuple(pipeline), model_dir, language, dialogue, aws)
 
 
 def _read_dialogue(root_node: Any, checker: FileChecker) -> DialogueSettings:

@@ -1,0 +1,92 @@
+"""The one place that owns boto3: a session, its clients, and how every call is made.
+
+The session comes from the usual AWS configuration (profile, environment, region),
+optionally pointed at another endpoint (a local moto server or LocalStack). Clients
+retry throttling in botocore's standard or adaptive mode and give up after the
+configured timeouts. `call` is the only way services reach AWS, so every error is
+translated in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from botocore import xform_name
+
+from bot.aws.errors import HOW_TO_CONFIGURE, AwsProblem, explain
+from bot.aws.settings import AwsSettings
+
+log = logging.getLogger("coursebot.aws")
+
+DEFAULT_REGION = "us-east-1"
+
+
+class AwsSession:
+    """Lazily created boto3 clients that share one session and one configuration."""
+
+    def __init__(self, settings: AwsSettings, credentials: dict[str, str] | None = None):
+        self.settings = settings
+        self._credentials = credentials or {}
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def region(self) -> str:
+        return self._boto_session().region_name or DEFAULT_REGION
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._make_client(service)
+            return self._clients[service]
+
+    def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """Calls `service.operation(**params)`; every failure becomes an AwsProblem.
+
+        `operation` is the API's name (CreateNotebookInstance), as in IAM policies.
+        """
+        client = self.client(service)
+        method = getattr(client, xform_name(operation))
+        try:
+            return method(**params)
+        except AwsProblem:
+            raise
+        except Exception as error:  # botocore's exceptions, translated for the student
+            raise explain(error, _iam_prefix(client), operation, sandbox=self.settings.sandbox) from None
+
+    def require_credentials(self) -> None:
+        """Raises AwsProblem before any call when no credentials can be found."""
+        try:
+            credentials = self._boto_session().get_credentials()
+        except Exception as error:
+            raise explain(error, "sts", "GetCallerIdentity") from None
+        if credentials is None:
+            raise AwsProblem(HOW_TO_CONFIGURE, "no-credentials")
+
+    def _boto_session(self) -> Any:
+        if self._session is None:
+            import boto3  # Imported on first use: answering course questions never needs it.
+
+            self._session = boto3.session.Session(
+                profile_name=self.settings.profile, region_name=self.settings.region, **self._credentials)
+        return self._session
+
+    def _make_client(self, service: str) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"mode": self.settings.retry_mode, "max_attempts": self.settings.max_attempts},
+                        connect_timeout=self.settings.connect_timeout, read_timeout=self.settings.read_timeout,
+                        user_agent_extra="coursebot")
+        try:
+            return self._boto_session().client(service, region_name=self.region, config=config,
+                                               endpoint_url=self.settings.endpoint_url)
+        except Exception as error:
+            raise explain(error, service, "connect", sandbox=self.settings.sandbox) from None
+
+
+def _iam_prefix(client: Any) -> str:
+    """The service's prefix in IAM actions (sagemaker, comprehend, polly, rekognition)."""
+    return client.meta.service_model.signing_name
