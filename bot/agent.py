@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.manager import DialogueManager
 from bot.nlu import training
@@ -30,7 +31,7 @@ class Agent:
     @classmethod
     def load(cls, project_dir: Path | str = ".", *, train_if_needed: bool = True,
              on_step: StepCallback | None = None, store: TrackerStore | None = None,
-             locks: LockStore | None = None) -> Agent:
+             locks: LockStore | None = None, aws: AwsServices | None = None) -> Agent:
         """Loads a project; trains its model first when it is missing or out of date.
 
         Raises:
@@ -38,19 +39,21 @@ class Agent:
             ModelError: no usable model and `train_if_needed` is False.
         """
         return cls.from_project(load_project(project_dir), train_if_needed=train_if_needed,
-                                on_step=on_step, store=store, locks=locks)
+                                on_step=on_step, store=store, locks=locks, aws=aws)
 
     @classmethod
     def from_project(cls, project: Project, *, train_if_needed: bool = True,
                      on_step: StepCallback | None = None, store: TrackerStore | None = None,
-                     locks: LockStore | None = None) -> Agent:
+                     locks: LockStore | None = None, aws: AwsServices | None = None) -> Agent:
+        """`aws` defaults to the project's settings against the usual AWS configuration."""
         if train_if_needed:
             training.train(project, on_step=on_step)
         nlu, _ = NLUPipeline.load(training.model_dir(project))
         settings = project.settings.dialogue
         actions = ActionRegistry.for_project(project.root, project.domain, settings.intent_titles)
+        aws = aws or AwsServices(project.settings.aws, language=project.settings.language)
         dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
-                                             project.stories, store, locks, settings.response_selection)
+                                             project.stories, store, locks, settings.response_selection, aws)
         return cls(project, nlu, dialogue)
 
     def parse(self, text: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,14 +78,25 @@ def ask(project_dir: Path, text: str, as_json: bool, sender: str) -> None:
             click.echo(f"  {number}. {button.get('title')}")
 
 
+def aws_options(command: Callable) -> Callable:
+    """--sandbox and --dry-run, shared by the commands that run AWS actions."""
+    command = click.option("--dry-run", is_flag=True,
+                           help="Show the exact AWS request of anything billable instead of sending it.")(command)
+    return click.option("--sandbox", is_flag=True,
+                        help="Run AWS actions against a local simulator (moto) on 127.0.0.1: free, no account "
+                             "needed.")(command)
+
+
 @cli.command()
 @project_option
 @click.option("--sender", default="terminal", show_default=True, help="Conversation id.")
-def chat(project_dir: Path, sender: str) -> None:
+@aws_options
+def chat(project_dir: Path, sender: str, sandbox: bool, dry_run: bool) -> None:
     """Chat in the terminal (trains first if the model is missing or out of date)."""
     from bot.channels.terminal import TerminalChat
 
-    TerminalChat(_load_agent(project_dir), console=console, sender_id=sender).run()
+    with _aws_services(project_dir, sandbox, dry_run) as aws:
+        TerminalChat(_load_agent(project_dir, aws=aws), console=console, sender_id=sender).run()
 
 
 @cli.command()
@@ -103,9 +114,11 @@ def chat(project_dir: Path, sender: str) -> None:
 @click.option("--cors", "cors_origins", multiple=True, metavar="ORIGIN",
               help="Let web pages from ORIGIN call the API (repeatable; * for any). Off by default.")
 @click.option("--media-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Serve the files in this folder under /media/ (e.g. the bot's audio).")
+              help="Serve the files in this folder under /media/ [default: the folder where the bot saves "
+                   "Polly's audio, 'aws: media_dir' in coursebot.yml].")
+@aws_options
 def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, auth_token: str | None,
-          cors_origins: tuple[str, ...], media_dir: Path | None) -> None:
+          cors_origins: tuple[str, ...], media_dir: Path | None, sandbox: bool, dry_run: bool) -> None:
     """Serve the bot over HTTP: the web widget at /, Rasa's REST webhook and /model/parse."""
     from bot.agent import Agent
     from bot.channels import server
@@ -118,13 +131,17 @@ def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, 
     store = tracker_store_from_config(endpoints.get("tracker_store"), project.root, default="sqlite")
     locks = lock_store_from_config(endpoints.get("lock_store"))
     sock = server.bind(host, port)
-    with _progress("Loading the bot (training first if the data changed)") as on_step:
-        agent = Agent.from_project(project, on_step=on_step, store=store, locks=locks)
-    app = create_app(agent, auth_token=auth_token, cors_origins=cors_origins, media_dir=media_dir)
-    console.print(f"CourseBot is listening on {server.url(sock)} (the web widget is at /). Press Ctrl-C to stop.",
-                  markup=False, soft_wrap=True)
-    sys.stdout.flush()
-    server.run(app, sock)
+    with _aws_services(project_dir, sandbox, dry_run) as aws:
+        with _progress("Loading the bot (training first if the data changed)") as on_step:
+            agent = Agent.from_project(project, on_step=on_step, store=store, locks=locks, aws=aws)
+        if media_dir is None:
+            media_dir = aws.settings.media_dir
+            media_dir.mkdir(parents=True, exist_ok=True)
+        app = create_app(agent, auth_token=auth_token, cors_origins=cors_origins, media_dir=media_dir)
+        console.print(f"CourseBot is listening on {server.url(sock)} (the web widget is at /). Press Ctrl-C to "
+                      "stop.", markup=False, soft_wrap=True)
+        sys.stdout.flush()
+        server.run(app, sock)
     console.print("Stopped.")
 
 
@@ -292,7 +309,32 @@ def data_sync(project_dir: Path) -> None:
     console.print(f"{DATA_DIR}/{GENERATED_FILE} {state}.")
 
 
-def _load_agent(project_dir: Path, quiet: bool = False):
+@contextmanager
+def _aws_services(project_dir: Path, sandbox: bool, dry_run: bool) -> Iterator:
+    """The AWS service layer from the project's settings, inside the sandbox if asked."""
+    from bot.aws import AwsServices
+    from bot.project import load_project
+
+    project = load_project(project_dir)
+    settings = project.settings.aws.with_changes(dry_run=dry_run or project.settings.aws.dry_run)
+    if not sandbox:
+        yield AwsServices(settings, language=project.settings.language)
+        return
+    from bot.sandbox import start_sandbox
+
+    with _progress("Starting the AWS sandbox (a local simulator)") as on_step:
+        running = start_sandbox(settings)
+        if on_step:
+            on_step("ready", 1, 1)
+    errors.print(f"Sandbox: AWS actions go to a local simulator at {running.endpoint_url}; nothing is billed. "
+                 f"Sample training data: {running.training_data}", markup=False, soft_wrap=True)
+    try:
+        yield AwsServices(running.settings, running.credentials, project.settings.language)
+    finally:
+        running.stop()
+
+
+def _load_agent(project_dir: Path, quiet: bool = False, aws=None):
     from bot.agent import Agent
     from bot.nlu import training
     from bot.project import load_project
@@ -301,7 +343,7 @@ def _load_agent(project_dir: Path, quiet: bool = False):
     if not training.is_current(project):
         with _progress("Training the NLU model (the data changed)", quiet) as on_step:
             training.train(project, on_step=on_step)
-    return Agent.load(project_dir, train_if_needed=False)
+    return Agent.load(project_dir, train_if_needed=False, aws=aws)
 
 
 @contextmanager

@@ -75,10 +75,10 @@ def unused_names(project: Project) -> list[Problem]:
     flows = project.rules + project.stories
     used_intents = {s.name for f in flows for s in f.steps if s.kind in ("intent", "or")}
     used_actions = {s.name for f in flows for s in f.steps if s.kind == "action"}
-    # A form runs its validate_<form> action and says utter_ask[_<form>]_<slot> itself.
+    # A form runs its validate_<form> action and asks with [action|utter]_ask[_<form>]_<slot> itself.
     form_names = {f"validate_{form}" for form in domain.forms} | {
         name for form in domain.forms for slot in domain.required_slots(form)
-        for name in (f"utter_ask_{slot}", f"utter_ask_{form}_{slot}")}
+        for kind in ("utter", "action") for name in (f"{kind}_ask_{slot}", f"{kind}_ask_{form}_{slot}")}
     used_actions |= form_names
     code_strings = _string_literals(project.root / ACTIONS_DIR)
     templates = " ".join(str(v.get("text", "")) for vs in domain.responses.values() for v in vs)

@@ -68,7 +68,7 @@ class TerminalChat:
             self.console.print(f"[bold green]bot[/] > {escape(reply['text'])}")
         for key in ("image", "attachment"):
             if reply.get(key):
-                self.console.print(f"      [dim]{key}:[/] {escape(str(reply[key]))}")
+                self.console.print(f"      [dim]{key}:[/] {escape(_media_location(reply[key]))}")
         buttons = reply.get("buttons") or []
         for number, button in enumerate(buttons, start=len(self._buttons) + 1):
             self.console.print(f"      [bold]{number}[/]. {escape(str(button.get('title', '')))}")
@@ -79,3 +79,11 @@ class TerminalChat:
         entities = ", ".join(f"{e['entity']}={e['value']}" for e in parse.get("entities", [])) or "none"
         self.console.print(f"[dim]  intent: {intent.get('name')} ({intent.get('confidence', 0):.2f}); "
                            f"entities: {escape(entities)}[/]")
+
+
+def _media_location(media: Any) -> str:
+    """Where a terminal user finds an image or attachment: its file, else its URL."""
+    if isinstance(media, dict):
+        payload = media.get("payload") or {}
+        return str(payload.get("path") or payload.get("src") or media)
+    return str(media)

@@ -52,7 +52,10 @@ class ActionRegistry:
             if validator is not None and not isinstance(validator, FormValidator):
                 raise CourseBotError(f"the action 'validate_{form}' must subclass FormValidator "
                                      "(bot.dialogue.forms) to check the form's answers")
-            actions[form] = FormAction(form, domain.required_slots(form), validator)
+            slots = domain.required_slots(form)
+            ask = {slot: actions.get(f"action_ask_{form}_{slot}") or actions.get(f"action_ask_{slot}")
+                   for slot in slots}
+            actions[form] = FormAction(form, slots, validator, {slot: a for slot, a in ask.items() if a})
         missing = [name for name in domain.actions if name not in actions]
         if missing:
             raise CourseBotError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.dialogue.domain import Domain
 from bot.dialogue.events import ActiveLoop, BotUttered, Event, Restarted, UserUttered
@@ -18,18 +18,30 @@ from bot.dialogue.responses import ResponseRenderer
 from bot.dialogue.tracker import Tracker
 from bot.knowledge.base import KnowledgeBase
 
+if TYPE_CHECKING:
+    from bot.aws import AwsServices
+
 
 class ActionContext:
     """What an action sees and how it speaks; messages are collected, not sent."""
 
     def __init__(self, tracker: Tracker, domain: Domain, knowledge: KnowledgeBase,
-                 responses: ResponseRenderer, run_action: Callable[[str, ActionContext], list[Event]] | None = None):
+                 responses: ResponseRenderer, actions: Callable[[str], Action] | None = None,
+                 aws: AwsServices | None = None):
         self.tracker = tracker
+        self._aws = aws
         self.domain = domain
         self.knowledge = knowledge
         self.responses = responses
         self.messages: list[dict[str, Any]] = []
-        self._run_action = run_action
+        self._actions = actions
+
+    @property
+    def aws(self) -> AwsServices:
+        """The AWS service layer; actions never call boto3 themselves."""
+        if self._aws is None:
+            raise RuntimeError("this bot was loaded without AWS services")
+        return self._aws
 
     @property
     def sender_id(self) -> str:
@@ -62,11 +74,15 @@ class ActionContext:
                    "custom": custom}
         self.messages.append({key: value for key, value in message.items() if value is not None})
 
+    def action(self, name: str) -> Action:
+        """Another action of the project, by name."""
+        if self._actions is None:
+            raise RuntimeError("this context cannot reach other actions")
+        return self._actions(name)
+
     def run(self, action: str) -> list[Event]:
         """Runs another action by name in this context (its messages join this turn's)."""
-        if self._run_action is None:
-            raise RuntimeError("this context cannot run other actions")
-        return self._run_action(action, self)
+        return list(self.action(action).run(self) or [])
 
     def utter(self, response: str, **values: Any) -> bool:
         """Says the domain response `response`; False when the domain lacks it."""

@@ -67,6 +67,15 @@ class ActiveLoop(Event):
 
 
 @dataclass(frozen=True)
+class FollowupAction(Event):
+    """Run this action next, whatever the policies would say (Rasa's `followup`): how an
+    action hands over to a form only when it has something to confirm."""
+
+    type_name: ClassVar[str] = "followup"
+    name: str
+
+
+@dataclass(frozen=True)
 class Restarted(Event):
     """Forget everything before this event."""
 
@@ -74,7 +83,8 @@ class Restarted(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type_name: cls for cls in (UserUttered, BotUttered, SlotSet, ActionExecuted, ActiveLoop, Restarted)
+    cls.type_name: cls for cls in (UserUttered, BotUttered, SlotSet, ActionExecuted, ActiveLoop, FollowupAction,
+                                        Restarted)
 }
 
 

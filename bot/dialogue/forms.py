@@ -3,11 +3,13 @@
 As in Rasa, a form is declared in domain.yml (`forms: <name>: required_slots: [...]`)
 and runs as an action named after the form; `requested_slot` holds the slot it last
 asked for, and the question is the response `utter_ask_<form>_<slot>` or
-`utter_ask_<slot>`. A project checks answers with a `validate_<form>` action: a
-FormValidator subclass whose `validate_<slot>(value, context)` returns the value to
-keep (possibly cleaned up), or None after saying, through `context.say`, why it
-cannot be used. A form starts empty, so a second notebook never inherits the first
-one's answers.
+`utter_ask_<slot>`, or an action `action_ask_<form>_<slot>` / `action_ask_<slot>`
+when the question depends on the conversation. A project checks answers with a
+`validate_<form>` action: a FormValidator subclass whose `validate_<slot>(value,
+context)` returns the value to keep (possibly cleaned up), or None after saying,
+through `context.say`, why it cannot be used; `extract_<slot>(context)` finds a value
+no slot mapping can, and `required_slots` drops slots the settings already answer.
+A form starts empty, so a second notebook never inherits the first one's answers.
 """
 
 from __future__ import annotations
@@ -30,12 +32,22 @@ class FormValidator(Action):
         method = getattr(self, f"validate_{slot}", None)
         return value if method is None else method(value, context)
 
+    def extract(self, slot: str, context: ActionContext) -> Any:
+        method = getattr(self, f"extract_{slot}", None)
+        return None if method is None else method(context)
+
+    def required_slots(self, slots: list[str], context: ActionContext) -> list[str]:
+        """The slots to ask for this time; by default all of the domain's."""
+        return slots
+
 
 class FormAction(Action):
-    def __init__(self, name: str, required_slots: list[str], validator: FormValidator | None = None):
+    def __init__(self, name: str, required_slots: list[str], validator: FormValidator | None = None,
+                 ask_actions: dict[str, Action] | None = None):
         self._name = name
         self.required_slots = required_slots
         self.validator = validator
+        self.ask_actions = ask_actions or {}
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -53,16 +65,29 @@ class FormAction(Action):
             fresh.update({e.name: e.value for e in extracted if e.name in self.required_slots})
             # Start empty: forget answers from an earlier run of this form.
             slots.update({slot: None for slot in self.required_slots})
+        required = self.validator.required_slots(list(self.required_slots), context) if self.validator \
+            else self.required_slots
+        if self.validator:
+            for slot in required:
+                if slot not in fresh and slots.get(slot) is None:
+                    extracted_value = self.validator.extract(slot, context)
+                    if extracted_value is not None:
+                        fresh[slot] = extracted_value
         for slot, value in fresh.items():
             checked = self.validator.validate(slot, value, context) if self.validator and value is not None else value
             slots[slot] = checked
         events += [SlotSet(slot, slots[slot]) for slot in self.required_slots if slots[slot] != tracker.slots.get(slot)]
-        missing = next((slot for slot in self.required_slots if slots.get(slot) is None), None)
+        missing = next((slot for slot in required if slots.get(slot) is None), None)
         if missing is None:
             return [*events, SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
-        if not (context.utter(f"utter_ask_{self.name}_{missing}") or context.utter(f"utter_ask_{missing}")):
-            context.say(f"What should the {missing.replace('_', ' ')} be?")
-        return [*events, SlotSet(REQUESTED_SLOT, missing)]
+        return [*events, *self._ask(missing, context), SlotSet(REQUESTED_SLOT, missing)]
+
+    def _ask(self, slot: str, context: ActionContext) -> list[Event]:
+        if slot in self.ask_actions:
+            return list(self.ask_actions[slot].run(context) or [])
+        if not (context.utter(f"utter_ask_{self.name}_{slot}") or context.utter(f"utter_ask_{slot}")):
+            context.say(f"What should the {slot.replace('_', ' ')} be?")
+        return []
 
     def _set_this_turn(self, context: ActionContext) -> dict[str, Any]:
         """Values for the form's slots that the latest message filled."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.actions import ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT, Domain
-from bot.dialogue.events import ActionExecuted, BotUttered, Event, UserUttered
+from bot.dialogue.events import ActionExecuted, BotUttered, Event, FollowupAction, UserUttered
 from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, FormPolicy, Policy
 from bot.dialogue.responses import ResponseRenderer
 from bot.dialogue.slot_filling import slot_events
@@ -30,8 +31,10 @@ APOLOGY = "Sorry, something went wrong on my side while answering that. Please t
 class DialogueManager:
     def __init__(self, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                  policies: list[Policy], store: TrackerStore | None = None,
-                 responses: ResponseRenderer | None = None, locks: LockStore | None = None):
+                 responses: ResponseRenderer | None = None, locks: LockStore | None = None,
+                 aws: AwsServices | None = None):
         self.domain = domain
+        self.aws = aws
         self.actions = actions
         self.knowledge = knowledge
         self.policies = policies
@@ -42,12 +45,13 @@ class DialogueManager:
     @classmethod
     def for_flows(cls, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                   rules: list, stories: list, store: TrackerStore | None = None,
-                  locks: LockStore | None = None, response_selection: str = "random") -> DialogueManager:
+                  locks: LockStore | None = None, response_selection: str = "random",
+                  aws: AwsServices | None = None) -> DialogueManager:
         """The default policy ensemble: the active form, rules, stories, then the fallback."""
         forms = {form: domain.required_slots(form) for form in domain.forms}
         policies: list[Policy] = [FormPolicy(forms), FlowPolicy(rules), FlowPolicy(stories), FallbackPolicy()]
         responses = ResponseRenderer(domain.responses, selection=response_selection)
-        return cls(domain, actions, knowledge, policies, store, responses, locks)
+        return cls(domain, actions, knowledge, policies, store, responses, locks, aws)
 
     def tracker_for(self, sender_id: str) -> Tracker:
         initial = {name: slot.initial_value for name, slot in self.domain.slots.items()}
@@ -69,11 +73,13 @@ class DialogueManager:
         tracker.add(user)
         tracker.extend(slot_events(self.domain, user, tracker.active_loop, tracker.slots.get(REQUESTED_SLOT)))
         replies: list[dict[str, Any]] = []
+        followup: str | None = None
         for _ in range(MAX_ACTIONS_PER_TURN):
-            name = self.predict(tracker)
+            name = followup or self.predict(tracker)
             if name == LISTEN:
                 break
             replies += self._run(name, tracker)
+            followup = self._followup(tracker)
         else:
             log.warning("stopped after %d actions for one message from %s", MAX_ACTIONS_PER_TURN, sender_id)
         tracker.add(ActionExecuted(LISTEN))
@@ -91,7 +97,8 @@ class DialogueManager:
         return LISTEN
 
     def _run(self, name: str, tracker: Tracker) -> list[dict[str, Any]]:
-        context = ActionContext(tracker, self.domain, self.knowledge, self.responses, self._run_inside)
+        context = ActionContext(tracker, self.domain, self.knowledge, self.responses, self.actions.get,
+                                self.aws)
         try:
             events: list[Event] = list(self.actions.get(name).run(context) or [])
         except Exception:
@@ -103,6 +110,14 @@ class DialogueManager:
         tracker.extend(events)
         return context.messages
 
-    def _run_inside(self, name: str, context: ActionContext) -> list[Event]:
-        """Lets one action delegate to another ("and P3?" re-asks the last question)."""
-        return list(self.actions.get(name).run(context) or [])
+    def _followup(self, tracker: Tracker) -> str | None:
+        """The action the last one asked to run next, if it named a known one."""
+        for event in reversed(tracker.events):
+            if isinstance(event, ActionExecuted):
+                return None
+            if isinstance(event, FollowupAction):
+                if event.name in self.actions:
+                    return event.name
+                log.error("an action asked to run the unknown action %s next; ignored", event.name)
+                return None
+        return None
