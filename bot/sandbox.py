@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.aws.session import isolated_session
 from bot.aws.settings import AwsSettings
 from bot.errors import CourseBotError
 
@@ -61,18 +62,25 @@ def start_sandbox(settings: AwsSettings) -> Sandbox:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001  (the port it was given)
-    role_arn = _seed(endpoint)
+    try:
+        role_arn = _seed(endpoint)
+    except Exception:
+        server.stop()
+        raise
     sandboxed = settings.with_changes(endpoint_url=endpoint, region=REGION, profile=None, role_arn=role_arn,
                                       sandbox=True, max_attempts=1)
     return Sandbox(endpoint, sandboxed, server)
 
 
 def _seed(endpoint: str) -> str:
-    import boto3
-
-    session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
-    role = session.client("iam", endpoint_url=endpoint).create_role(
-        RoleName=ROLE_NAME, AssumeRolePolicyDocument=_TRUST_POLICY)["Role"]["Arn"]
+    """The role and the training data; moto's state belongs to the process, so a second
+    sandbox in the same process finds them already there."""
+    session = isolated_session(REGION, CREDENTIALS)
+    iam = session.client("iam", endpoint_url=endpoint)
+    try:
+        role = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=_TRUST_POLICY)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
     s3 = session.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key=TRAINING_KEY, Body=TRAINING_CSV.encode())

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.agent import Agent
+from bot.aws import AwsServices
 from bot.project import Project, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +51,18 @@ def course_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
+def unreachable_aws(project: Project) -> AwsServices:
+    """AWS services that can never reach a real account: a closed loopback port, fake
+    keys and no retries, so a conversation test that ends in an AWS call costs nothing
+    even on a machine with credentials."""
+    settings = project.settings.aws.with_changes(region="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                                 max_attempts=1, connect_timeout=1, read_timeout=1)
+    return AwsServices(settings, {"aws_access_key_id": "offline", "aws_secret_access_key": "offline"})
+
+
 @pytest.fixture(scope="session")
 def agent(course_project: Project) -> Agent:
-    return Agent.from_project(course_project)
+    return Agent.from_project(course_project, aws=unreachable_aws(course_project))
 
 
 @pytest.fixture(scope="session")

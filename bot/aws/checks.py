@@ -78,7 +78,7 @@ class S3Location:
 
 def s3_uri(value: str) -> S3Location:
     """An S3 URI with a valid bucket name (3 to 63 lowercase letters, digits, dots, hyphens)."""
-    text = value.strip().strip("\"'`").rstrip(".,;")
+    text = value.strip().rstrip(".,;").strip("\"'`").rstrip(".,;")
     match = S3_URI.fullmatch(text)
     if not match or ".." in match["bucket"] or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", match["bucket"]):
         raise AwsProblem(f"\"{text}\" is not an S3 URI: it should look like s3://my-bucket/path/to/data.",

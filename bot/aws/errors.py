@@ -9,6 +9,7 @@ name, never from request parameters.
 from __future__ import annotations
 
 import logging
+import re
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -97,8 +98,7 @@ def _translate(error: Exception, service: str, operation: str, sandbox: bool) ->
         return AwsProblem(f"That goes over an AWS limit for {operation}: {message or code}. Stop something "
                           "you no longer need, or ask for a higher quota in the Service Quotas console.",
                           "limit-exceeded")
-    if code in NOT_FOUND or "not found" in message.lower() or "does not exist" in message.lower() \
-            or "could not find" in message.lower():
+    if code in NOT_FOUND or re.search(r"not ?found|does not exist|could not find", message, re.IGNORECASE):
         return AwsProblem(f"AWS could not find that: {message or code}.", "not-found")
     if code in ("ValidationException", "InvalidParameterException", "InvalidRequestException",
                 "InvalidParameterValue", "InvalidImageFormatException", "UnsupportedLanguageException",

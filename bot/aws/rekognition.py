@@ -24,8 +24,9 @@ class RekognitionService:
     def analyze(self, analysis: str, image: str) -> dict[str, Any]:
         """`image` is a local path inside the allowed folders or an s3:// URI."""
         operation, options = ANALYSES[analysis]
+        checked = self.image(image)  # a missing or unsafe file is reported before anything else
         self.session.require_credentials()
-        return self.session.call(SERVICE, operation, Image=self.image(image), **options)
+        return self.session.call(SERVICE, operation, Image=checked, **options)
 
     def image(self, source: str) -> dict[str, Any]:
         source = source.strip().strip("\"'`")

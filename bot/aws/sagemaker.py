@@ -68,6 +68,7 @@ class SageMakerService:
 
     def plan_start_notebook(self, name: str, sender_id: str) -> BillableRequest:
         notebook = self.notebook(name, sender_id)
+        name = notebook["NotebookInstanceName"]
         price = self.guardrails.notebook_instance(notebook["InstanceType"])
         return BillableRequest(SERVICE, "StartNotebookInstance", {"NotebookInstanceName": name},
                                f"start the notebook instance {name} ({notebook['InstanceType']})",
@@ -87,21 +88,23 @@ class SageMakerService:
         name = checks.sagemaker_name(name, "notebook instance name")
         found = self._call("DescribeNotebookInstance", NotebookInstanceName=name)
         self._require_mine(found["NotebookInstanceArn"], sender_id, f"the notebook instance {name}")
-        return found
+        return {**found, "NotebookInstanceName": name}  # the checked name, for the calls that follow
 
     def stop_notebook(self, name: str, sender_id: str) -> None:
-        self.notebook(name, sender_id)
+        name = self.notebook(name, sender_id)["NotebookInstanceName"]
         self._call("StopNotebookInstance", NotebookInstanceName=name)
 
     def delete_notebook(self, name: str, sender_id: str) -> None:
-        status = self.notebook(name, sender_id)["NotebookInstanceStatus"]
+        notebook = self.notebook(name, sender_id)
+        name, status = notebook["NotebookInstanceName"], notebook["NotebookInstanceStatus"]
         if status not in ("Stopped", "Failed"):
             raise AwsProblem(f"{name} is {status}; SageMaker deletes only stopped notebook instances. "
                              f"Say \"stop {name}\" first, then delete it once it has stopped.", "invalid")
         self._call("DeleteNotebookInstance", NotebookInstanceName=name)
 
     def notebook_url(self, name: str, sender_id: str) -> str:
-        status = self.notebook(name, sender_id)["NotebookInstanceStatus"]
+        notebook = self.notebook(name, sender_id)
+        name, status = notebook["NotebookInstanceName"], notebook["NotebookInstanceStatus"]
         if status != "InService":
             raise AwsProblem(f"{name} is {status}; it can be opened once it is InService.", "invalid")
         return self._call("CreatePresignedNotebookInstanceUrl", NotebookInstanceName=name,
@@ -112,7 +115,7 @@ class SageMakerService:
     def training_job(self, name: str, sender_id: str) -> dict[str, Any]:
         """Describes one of the sender's training jobs, with its elapsed time in seconds."""
         name = checks.sagemaker_name(name, "training job name")
-        job = self._call("DescribeTrainingJob", TrainingJobName=name)
+        job = {**self._call("DescribeTrainingJob", TrainingJobName=name), "TrainingJobName": name}
         self._require_mine(job["TrainingJobArn"], sender_id, f"the training job {name}")
         start = job.get("TrainingStartTime") or job.get("CreationTime")
         end = job.get("TrainingEndTime") or datetime.now(timezone.utc)
@@ -120,7 +123,8 @@ class SageMakerService:
         return job
 
     def stop_training_job(self, name: str, sender_id: str) -> None:
-        status = self.training_job(name, sender_id)["TrainingJobStatus"]
+        job = self.training_job(name, sender_id)
+        name, status = job["TrainingJobName"], job["TrainingJobStatus"]
         if status not in RUNNING_JOB:
             raise AwsProblem(f"{name} is already {status}; there is nothing to stop.", "invalid")
         self._call("StopTrainingJob", TrainingJobName=name)

@@ -68,16 +68,23 @@ class AwsSession:
 
     def _boto_session(self) -> Any:
         if self._session is None:
-            import boto3  # Imported on first use: answering course questions never needs it.
+            try:
+                if self._credentials:
+                    self._session = isolated_session(self.settings.region or DEFAULT_REGION, self._credentials)
+                else:
+                    import boto3  # Imported on first use: answering course questions never needs it.
 
-            self._session = boto3.session.Session(
-                profile_name=self.settings.profile, region_name=self.settings.region, **self._credentials)
+                    self._session = boto3.session.Session(profile_name=self.settings.profile,
+                                                          region_name=self.settings.region)
+            except Exception as error:  # e.g. AWS_PROFILE names a profile that does not exist
+                raise explain(error, "sts", "GetCallerIdentity", sandbox=self.settings.sandbox) from None
         return self._session
 
     def _make_client(self, service: str) -> Any:
         from botocore.config import Config
 
-        config = Config(retries={"mode": self.settings.retry_mode, "max_attempts": self.settings.max_attempts},
+        # total_max_attempts counts the first request too (botocore's max_attempts counts only retries).
+        config = Config(retries={"mode": self.settings.retry_mode, "total_max_attempts": self.settings.max_attempts},
                         connect_timeout=self.settings.connect_timeout, read_timeout=self.settings.read_timeout,
                         user_agent_extra="coursebot")
         try:
@@ -90,3 +97,13 @@ class AwsSession:
 def _iam_prefix(client: Any) -> str:
     """The service's prefix in IAM actions (sagemaker, comprehend, polly, rekognition)."""
     return client.meta.service_model.signing_name
+
+
+def isolated_session(region: str, credentials: dict[str, str]) -> Any:
+    """A boto3 session with exactly these credentials that never reads the user's AWS
+    profile (a sandbox must work even when AWS_PROFILE names a missing one)."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(botocore_session=core, region_name=region, **credentials)

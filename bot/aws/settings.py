@@ -124,8 +124,10 @@ def _choice(node: dict[str, Any], key: str, choices: tuple[str, ...]) -> str:
 
 def _positive(node: dict[str, Any], key: str, kind: type) -> Any:
     value = node[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"'aws: {key}' must be a positive number, not {value!r}")
+    accepted = (int,) if kind is int else (int, float)
+    if isinstance(value, bool) or not isinstance(value, accepted) or value <= 0:
+        what = "a whole number of at least 1" if kind is int else "a positive number"
+        raise ConfigError(f"'aws: {key}' must be {what}, not {value!r}")
     return kind(value)
 
 

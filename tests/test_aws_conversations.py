@@ -1,0 +1,238 @@
+"""Whole conversations that use AWS, through the dialogue manager of the course project.
+
+The NLU model is left out (each message comes with its parse), so these tests are about
+the forms, the confirmation and what reaches AWS; moto plays AWS.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bot.aws import AwsServices
+from bot.dialogue.action_loader import ActionRegistry
+from bot.dialogue.manager import DialogueManager
+from bot.project import load_project
+from tests.conftest import ROOT as COURSE_DIR
+
+ROLE = "arn:aws:iam::123456789012:role/CourseRole"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_project(COURSE_DIR)
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("sagemaker", region_name=REGION)
+
+
+class Student:
+    """One student talking to the course bot; `says` takes the parse the NLU would give."""
+
+    def __init__(self, course, tmp_path, sender="ann", **aws_changes):
+        settings = course.settings.aws.with_changes(region=REGION, media_dir=tmp_path / "media",
+                                                    image_folders=(tmp_path,), **aws_changes)
+        self.aws = AwsServices(settings)
+        actions = ActionRegistry.for_project(course.root, course.domain, course.settings.dialogue.intent_titles)
+        self.dialogue = DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules,
+                                                  course.stories, aws=self.aws)
+        self.sender = sender
+
+    def says(self, text: str, intent: str = "inform", found: tuple[tuple[str, str], ...] = (),
+             **entities: str) -> list[dict]:
+        """`found` lists (entity, value) pairs, for two entities of one type."""
+        pairs = [*found, *entities.items()]
+        parse = {"text": text, "intent": {"name": intent, "confidence": 0.99},
+                 "entities": [{"entity": name, "value": value, "start": text.find(value),
+                               "end": text.find(value) + len(value)} for name, value in pairs]}
+        return self.dialogue.handle(self.sender, text, parse)
+
+    def hears(self, text: str, intent: str = "inform", found: tuple[tuple[str, str], ...] = (),
+              **entities: str) -> str:
+        return "\n".join(reply.get("text") or "" for reply in self.says(text, intent, found, **entities))
+
+    @property
+    def slots(self) -> dict:
+        return self.dialogue.tracker_for(self.sender).slots
+
+
+def create_notebook(student: Student, name: str, answer: str = "yes") -> str:
+    """Goes through the notebook form and answers the confirmation; returns the last reply."""
+    student.says("create a notebook", "create_notebook")
+    student.says(name)
+    student.says("ml.t3.medium", instance_type="ml.t3.medium")
+    return student.hears(answer, "affirm" if answer == "yes" else "deny")
+
+
+def test_the_notebook_form_asks_rejects_confirms_and_creates_a_tagged_instance(course, aws_env, tmp_path):
+    ann = Student(course, tmp_path, role_arn=ROLE)
+    assert "What should your notebook instance be called?" in ann.hears("create a notebook", "create_notebook")
+    assert "only" not in ann.hears("lab-notebook-1")
+    rejected = ann.hears("ml.p3.2xlarge", instance_type="ml.p3.2xlarge")
+    assert "ml.p3.2xlarge is not allowed for notebook instances" in rejected
+    assert "ml.t3.medium (about $0.050/hour)" in rejected
+    question = ann.says("ml.t3.medium", instance_type="ml.t3.medium")[-1]
+    assert "create the notebook instance lab-notebook-1 on ml.t3.medium" in question["text"]
+    assert "$0.050 per hour" in question["text"]
+    assert [b["payload"] for b in question["buttons"]] == ["/affirm", "/deny"]
+    assert aws_env.list_notebook_instances()["NotebookInstances"] == []  # nothing before the yes
+
+    assert "is being created" in ann.hears("yes", "affirm")
+    created = aws_env.describe_notebook_instance(NotebookInstanceName="lab-notebook-1")
+    assert created["InstanceType"] == "ml.t3.medium" and created["RoleArn"] == ROLE
+    tags = aws_env.list_tags(ResourceArn=created["NotebookInstanceArn"])["Tags"]
+    assert {"Key": "created-by", "Value": "coursebot"} in tags
+    assert {"Key": "coursebot:sender", "Value": "ann"} in tags
+    assert ann.slots["pending_action"] is None and ann.slots["confirmed"] is None
+
+
+def test_no_at_the_confirmation_creates_nothing(course, aws_env, tmp_path):
+    bob = Student(course, tmp_path, sender="bob", role_arn=ROLE)
+    assert "Nothing was started" in create_notebook(bob, "bobs-notebook", answer="no")
+    assert aws_env.list_notebook_instances()["NotebookInstances"] == []
+    # A later yes (to nothing) starts nothing either.
+    bob.says("yes", "affirm")
+    assert aws_env.list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_without_a_configured_role_the_form_asks_for_one_and_checks_it(course, aws_env, tmp_path):
+    cy = Student(course, tmp_path, sender="cy")
+    cy.says("make me a notebook", "create_notebook")
+    cy.says("cy-nb")
+    assert "Which IAM role" in cy.hears("ml.t3.medium", instance_type="ml.t3.medium")
+    assert "not a valid IAM role ARN" in cy.hears("the lab role")
+    assert "Shall I go ahead?" in cy.hears(ROLE)
+    cy.says("yes", "affirm")
+    assert aws_env.describe_notebook_instance(NotebookInstanceName="cy-nb")["RoleArn"] == ROLE
+
+
+def test_a_training_job_gets_the_guardrails_and_its_status_can_be_asked(course, aws_env, tmp_path):
+    dee = Student(course, tmp_path, sender="dee", role_arn=ROLE, max_training_minutes=30)
+    text = "train xgboost on s3://course-data/train/ and put it in s3://course-data/out/"
+    replies = dee.hears(text, "create_training_job", (("s3_uri", "s3://course-data/train/"),
+                                                      ("s3_uri", "s3://course-data/out/")), algorithm="xgboost")
+    assert "Which instance type should train it?" in replies  # both URIs came from the first message
+    assert "not allowed for training jobs" in dee.hears("ml.p3.16xlarge", instance_type="ml.p3.16xlarge")
+    question = dee.hears("ml.m5.large", instance_type="ml.m5.large")
+    assert "xgboost on s3://course-data/train/, output to s3://course-data/out/" in question
+    assert "stops after at most 0.5 hour(s)" in question
+    assert aws_env.list_training_jobs()["TrainingJobSummaries"] == []
+
+    dee.says("yes", "affirm")
+    [summary] = aws_env.list_training_jobs()["TrainingJobSummaries"]
+    job = aws_env.describe_training_job(TrainingJobName=summary["TrainingJobName"])
+    assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 30 * 60
+    assert job["ResourceConfig"]["InstanceType"] == "ml.m5.large" and job["ResourceConfig"]["InstanceCount"] == 1
+    assert "sagemaker-xgboost" in job["AlgorithmSpecification"]["TrainingImage"]
+    assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == "s3://course-data/train/"
+    assert {"Key": "coursebot:sender", "Value": "dee"} in aws_env.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+
+    status = dee.hears("how is my job doing?", "training_job_status")
+    assert status.startswith(f"{summary['TrainingJobName']} is {job['TrainingJobStatus']}")
+    assert "Elapsed:" in status and "billable:" in status
+
+
+def test_the_training_form_asks_for_each_missing_value(course, aws_env, tmp_path):
+    eve = Student(course, tmp_path, sender="eve", role_arn=ROLE)
+    assert "Which built-in algorithm" in eve.hears("start a training job", "create_training_job")
+    assert "Where is the training data?" in eve.hears("linear learner", algorithm="linear-learner")
+    assert "not an S3 URI" in eve.hears("my laptop")
+    assert "Where should the trained model go?" in eve.hears("s3://eve-bucket/train.csv",
+                                                           s3_uri="s3://eve-bucket/train.csv")
+    assert "Which instance type" in eve.hears("s3://eve-bucket/model/", s3_uri="s3://eve-bucket/model/")
+    assert "linear-learner" in eve.hears("ml.m5.xlarge", instance_type="ml.m5.xlarge")
+
+
+def test_dry_run_shows_the_exact_request_and_sends_nothing(course, aws_env, tmp_path):
+    fay = Student(course, tmp_path, sender="fay", role_arn=ROLE, dry_run=True)
+    fay.says("create a notebook", "create_notebook")
+    fay.says("dry-nb")
+    assert "Dry run" in fay.hears("ml.t3.large", instance_type="ml.t3.large")
+    shown = fay.hears("yes", "affirm")
+    assert "\"NotebookInstanceName\": \"dry-nb\"" in shown and "\"coursebot:sender\"" in shown
+    assert aws_env.list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_what_have_i_started_and_stop_everything_after_one_confirmation(course, aws_env, tmp_path):
+    gus = Student(course, tmp_path, sender="gus", role_arn=ROLE)
+    assert "haven't started anything" in gus.hears("what have i started?", "list_my_resources")
+    for name in ("gus-one", "gus-two"):
+        create_notebook(gus, name)
+    other = Student(course, tmp_path, sender="hal", role_arn=ROLE)
+    create_notebook(other, "hals-notebook")
+
+    listing = gus.hears("what's running on my account", "list_my_resources")
+    assert "gus-one" in listing and "gus-two" in listing and "hals-notebook" not in listing
+    question = gus.hears("stop everything i started", "stop_everything")
+    assert "I'll stop 2 thing(s)" in question
+    assert gus.hears("yes", "affirm").startswith("Stopping gus-one, gus-two")
+    states = {n["NotebookInstanceName"]: n["NotebookInstanceStatus"]
+              for n in aws_env.list_notebook_instances()["NotebookInstances"]}
+    assert states == {"gus-one": "Stopped", "gus-two": "Stopped", "hals-notebook": "InService"}
+    assert "nothing to stop" in gus.hears("shut it all down", "stop_everything")
+
+
+def test_a_student_cannot_touch_another_students_notebook(course, aws_env, tmp_path):
+    ivy = Student(course, tmp_path, sender="ivy", role_arn=ROLE)
+    create_notebook(ivy, "ivy-notebook")
+    jon = Student(course, tmp_path, sender="jon", role_arn=ROLE)
+    assert "will not touch it" in jon.hears("stop ivy-notebook", "stop_notebook", notebook_name="ivy-notebook")
+    assert aws_env.describe_notebook_instance(NotebookInstanceName="ivy-notebook")["NotebookInstanceStatus"] \
+        == "InService"
+
+
+def test_stop_then_delete_a_notebook_with_confirmation(course, aws_env, tmp_path):
+    kim = Student(course, tmp_path, sender="kim", role_arn=ROLE)
+    create_notebook(kim, "kim-nb")
+    assert "stop kim-nb" in kim.hears("delete my notebook", "delete_notebook")
+    assert "Stopping kim-nb" in kim.hears("stop my notebook", "stop_notebook")
+    assert "deletes every file" in kim.hears("delete my notebook", "delete_notebook")
+    kim.says("no", "deny")
+    assert len(aws_env.list_notebook_instances()["NotebookInstances"]) == 1
+    kim.says("delete it", "delete_notebook")
+    assert "Deleting kim-nb" in kim.hears("yes", "affirm")
+    assert aws_env.list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_comprehend_and_polly_answer_in_the_conversation(course, aws_env, tmp_path):
+    lea = Student(course, tmp_path, sender="lea")
+    assert "Comprehend finds it" in lea.hears("what's the sentiment of 'this course is great'",
+                                              "analyze_sentiment")
+    assert "Which text should I analyse?" in lea.hears("find the key phrases", "detect_key_phrases")
+    assert "Key phrases" in lea.hears("SageMaker trains models in the cloud")
+    [spoken] = lea.says("say 'hello class' in Matthew's voice", "speak_text", voice="Matthew")
+    audio = spoken["attachment"]["payload"]
+    assert spoken["text"] == "Here it is, in Matthew's voice."
+    assert audio["src"].startswith("/media/speech-") and (tmp_path / "media" / audio["src"][7:]).is_file()
+
+
+def test_rekognition_reads_an_allowed_image_and_refuses_others(course, aws_env, tmp_path):
+    mo = Student(course, tmp_path, sender="mo")
+    (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    assert mo.hears("what's in cat.png", "detect_labels", image_file="cat.png").startswith("I see: ")
+    assert "only read images inside" in mo.hears("labels for /etc/passwd.png", "detect_labels",
+                                                 image_file="/etc/passwd.png")
+    assert "Which image?" in mo.hears("read the text in my photo", "detect_image_text")
+    assert "The image says" in mo.hears("cat.png")
+
+
+def test_without_credentials_an_action_says_how_to_configure_aws_and_mentions_the_sandbox(
+        course, tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    ned = Student(course, tmp_path, sender="ned")
+    answer = ned.hears("what have i started", "list_my_resources")
+    assert "aws configure" in answer and "--sandbox" in answer

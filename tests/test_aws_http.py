@@ -1,0 +1,80 @@
+"""End to end: `coursebot serve` talking to a local AWS (moto's server on 127.0.0.1),
+driven through the HTTP API as the web widget drives it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import edit
+from tests.http_server import serving
+
+ROLE = "arn:aws:iam::123456789012:role/CourseRole"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def moto_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_project(course_copy: Path, tmp_path: Path, moto_server: str) -> Path:
+    """The course project (with its trained model) pointed at the moto server."""
+    project = tmp_path / "project"
+    shutil.copytree(course_copy, project, ignore=shutil.ignore_patterns(".coursebot"))
+    edit(project / "coursebot.yml", "aws:\n", f"aws:\n  endpoint_url: {moto_server}\n  region: us-east-1\n"
+                                             f"  role_arn: {ROLE}\n")
+    return project
+
+
+def chat(url: str, sender: str, text: str) -> str:
+    replies = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    replies.raise_for_status()
+    return "\n".join(reply.get("text") or "" for reply in replies.json())
+
+
+def test_a_conversation_over_http_starts_a_training_job_and_reports_its_status(aws_project, moto_server, tmp_path):
+    with serving(aws_project, log_dir=tmp_path, env=FAKE_CREDENTIALS) as server:
+        first = chat(server.url, "stu", "train an xgboost model on s3://course-data/train/ and write the model "
+                                        "to s3://course-data/output/")
+        assert "Which instance type should train it?" in first
+        question = chat(server.url, "stu", "ml.m5.large")
+        assert "start the training job" in question and "xgboost on s3://course-data/train/" in question
+        started = chat(server.url, "stu", "yes")
+        assert started.startswith("Started the training job coursebot-xgboost-")
+        job_name = started.split()[4].rstrip(".")
+        status = chat(server.url, "stu", "how is my training job doing?")
+        assert status.startswith(f"{job_name} is ")
+
+    sagemaker = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1",
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+    job = sagemaker.describe_training_job(TrainingJobName=job_name)
+    assert job["ResourceConfig"] == {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}
+    assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
+    assert {"Key": "coursebot:sender", "Value": "stu"} in sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    assert "testing" not in server.stdout + server.stderr  # no credential in any output
+
+
+def test_serve_sandbox_practises_with_no_aws_account(course_copy, tmp_path):
+    no_account = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+                  "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    with serving(course_copy, "--sandbox", log_dir=tmp_path, env=no_account) as server:
+        assert "Sandbox: AWS actions go to a local simulator" in server.stderr
+        assert "haven't started anything" in chat(server.url, "sam", "what have i started?")
+        chat(server.url, "sam", "create a notebook instance for me")
+        chat(server.url, "sam", "sandbox-notebook")
+        assert "Shall I go ahead?" in chat(server.url, "sam", "ml.t3.medium")
+        assert "is being created" in chat(server.url, "sam", "yes")
+        assert "sandbox-notebook (ml.t3.medium): InService" in chat(server.url, "sam", "what have i started?")
