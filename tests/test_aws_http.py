@@ -3,6 +3,7 @@ driven through the HTTP API as the web widget drives it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -78,3 +79,15 @@ def test_serve_sandbox_practises_with_no_aws_account(course_copy, tmp_path):
         assert "Shall I go ahead?" in chat(server.url, "sam", "ml.t3.medium")
         assert "is being created" in chat(server.url, "sam", "yes")
         assert "sandbox-notebook (ml.t3.medium): InService" in chat(server.url, "sam", "what have i started?")
+
+
+def test_chat_sandbox_speaks_and_prints_where_the_audio_is(course_copy):
+    from tests.test_cli import coursebot
+
+    result = coursebot("chat", "--sandbox", project=course_copy,
+                       stdin="say 'hello class' out loud\nwhat have i started?\nbye\n")
+    assert result.returncode == 0
+    assert "Sandbox: AWS actions go to a local simulator" in result.stderr
+    audio = re.search(r"attachment: (\S+\.mp3)", result.stdout)
+    assert audio and Path(audio.group(1)).is_file(), result.stdout
+    assert "haven't started anything" in result.stdout

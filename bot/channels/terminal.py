@@ -68,7 +68,8 @@ class TerminalChat:
             self.console.print(f"[bold green]bot[/] > {escape(reply['text'])}")
         for key in ("image", "attachment"):
             if reply.get(key):
-                self.console.print(f"      [dim]{key}:[/] {escape(_media_location(reply[key]))}")
+                # soft_wrap: a file path or URL must stay on one line to be copied.
+                self.console.print(f"      [dim]{key}:[/] {escape(_media_location(reply[key]))}", soft_wrap=True)
         buttons = reply.get("buttons") or []
         for number, button in enumerate(buttons, start=len(self._buttons) + 1):
             self.console.print(f"      [bold]{number}[/]. {escape(str(button.get('title', '')))}")
