@@ -14,7 +14,7 @@ from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.actions import ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT, Domain
-from bot.dialogue.events import ActionExecuted, BotUttered, Event, FollowupAction, UserUttered
+from bot.dialogue.events import ActionExecuted, BotUttered, Event, FollowupAction, SlotSet, UserUttered
 from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, FormPolicy, Policy
 from bot.dialogue.responses import ResponseRenderer
 from bot.dialogue.slot_filling import slot_events
@@ -58,20 +58,26 @@ class DialogueManager:
         stored = self.store.retrieve(sender_id)
         return Tracker(sender_id, stored.events if stored else (), initial_slots=initial)
 
-    def handle(self, sender_id: str, text: str, parse: dict[str, Any]) -> list[dict[str, Any]]:
+    def handle(self, sender_id: str, text: str, parse: dict[str, Any], *,
+               filled_slots: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Processes one message and returns the bot's replies in Rasa's REST shape.
+
+        `filled_slots` are values a channel's own NLU already read from the message (Lex
+        slots); they are set after the domain's mappings, and forms still validate them.
 
         The sender's lock is held throughout, so two messages from one student never
         interleave, even across server processes sharing a Redis lock store.
         """
         with self.locks.lock(sender_id):
-            return self._handle(sender_id, text, parse)
+            return self._handle(sender_id, text, parse, filled_slots or {})
 
-    def _handle(self, sender_id: str, text: str, parse: dict[str, Any]) -> list[dict[str, Any]]:
+    def _handle(self, sender_id: str, text: str, parse: dict[str, Any],
+                filled_slots: dict[str, Any]) -> list[dict[str, Any]]:
         tracker = self.tracker_for(sender_id)
         user = UserUttered(text, parse)
         tracker.add(user)
         tracker.extend(slot_events(self.domain, user, tracker.active_loop, tracker.slots.get(REQUESTED_SLOT)))
+        tracker.extend(SlotSet(name, value) for name, value in filled_slots.items() if name in self.domain.slots)
         replies: list[dict[str, Any]] = []
         followup: str | None = None
         for _ in range(MAX_ACTIONS_PER_TURN):

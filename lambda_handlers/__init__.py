@@ -1,0 +1,1 @@
+"""AWS Lambda entry points: the Lex V2 code hooks (fulfillment.py)."""

@@ -1,0 +1,173 @@
+"""The Lex V2 code hook: realistic Lex events in, Lex responses out, the engine's own
+dialogue in between (session attributes carry the context from one call to the next)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bot.aws import AwsServices
+from bot.channels.lex import STATE_ATTRIBUTE, handle_event
+from bot.dialogue.action_loader import ActionRegistry
+from bot.dialogue.manager import DialogueManager
+from bot.project import load_project
+from lambda_handlers import fulfillment
+from tests.conftest import ROOT
+
+ROLE = "arn:aws:iam::123456789012:role/CourseRole"
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_project(ROOT)
+
+
+def dialogue_for(course, tmp_path, **aws_changes) -> DialogueManager:
+    aws = AwsServices(course.settings.aws.with_changes(region="us-east-1", media_dir=tmp_path, **aws_changes))
+    actions = ActionRegistry.for_project(course.root, course.domain, course.settings.dialogue.intent_titles)
+    return DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules, course.stories, aws=aws)
+
+
+def slot(value: str) -> dict:
+    return {"shape": "Scalar", "value": {"originalValue": value, "interpretedValue": value, "resolvedValues": [value]}}
+
+
+def lex_event(intent: str, text: str, slots: dict | None = None, attributes: dict | None = None,
+              mode: str = "Text", confirmation: str = "None", source: str = "DialogCodeHook") -> dict:
+    """An event as Lex V2 sends it, with the fields we ignore too (AWS adds fields freely)."""
+    lex_slots = {name: slot(value) if isinstance(value, str) else value for name, value in (slots or {}).items()}
+    intent_state = {"name": intent, "slots": lex_slots, "state": "InProgress", "confirmationState": confirmation}
+    return {
+        "messageVersion": "1.0", "invocationSource": source, "inputMode": mode,
+        "responseContentType": "text/plain; charset=utf-8" if mode == "Text" else "audio/pcm",
+        "sessionId": "123456789012345", "inputTranscript": text, "invocationLabel": None,
+        "bot": {"id": "ABCDEFGHIJ", "name": "CourseBot", "localeId": "en_US", "version": "DRAFT",
+                "aliasId": "TSTALIASID", "aliasName": "TestBotAlias"},
+        "interpretations": [{"interpretationSource": "Lex", "intent": intent_state, "nluConfidence": 0.93}],
+        "proposedNextState": {"dialogAction": {"type": "Delegate"}, "intent": intent_state},
+        "requestAttributes": {}, "transcriptions": [{"transcription": text, "transcriptionConfidence": 0.9}],
+        "sessionState": {"sessionAttributes": attributes or {}, "activeContexts": [], "intent": intent_state,
+                         "originatingRequestId": "b7f1c2"},
+        "aFieldAwsAddsTomorrow": {"nested": [1, 2]},
+    }
+
+
+class LexSession:
+    """Sends events like Lex: each call carries the session attributes the last answer set."""
+
+    def __init__(self, dialogue: DialogueManager, mode: str = "Text"):
+        self.dialogue, self.mode, self.attributes = dialogue, mode, {}
+
+    def send(self, intent: str, text: str, slots: dict | None = None, confirmation: str = "None") -> dict:
+        response = handle_event(lex_event(intent, text, slots, self.attributes, self.mode, confirmation), self.dialogue)
+        self.attributes = response["sessionState"]["sessionAttributes"]
+        return response
+
+    @staticmethod
+    def said(response: dict) -> str:
+        return " ".join(m.get("content", "") for m in response["messages"])
+
+
+def test_a_concept_question_closes_with_the_answer_and_keeps_the_topic(course, tmp_path):
+    lex = LexSession(dialogue_for(course, tmp_path))
+    answer = lex.send("ask_concept", "what is overfitting", {"concept": "overfitting"})
+    assert answer["sessionState"]["dialogAction"] == {"type": "Close"}
+    assert answer["sessionState"]["intent"] == {"name": "ask_concept", "state": "Fulfilled"}
+    assert answer["messages"][0]["contentType"] == "PlainText"
+    assert answer["messages"][0]["content"].startswith("Overfitting:")
+    assert json.loads(answer["sessionState"]["sessionAttributes"][STATE_ATTRIBUTE])["slots"]["topic"] == "overfitting"
+    # "Yes" to "Want an example?" needs the last turn, and "tell me more" the topic: both
+    # come back from the session attributes alone.
+    example = lex.send("affirm", "yes")
+    assert "example" in LexSession.said(example).lower()
+    more = lex.send("tell_more", "tell me more")
+    assert "overfitting" in LexSession.said(more).lower()
+
+
+def test_voice_gets_short_ssml_without_links_or_markdown(course, tmp_path):
+    lex = LexSession(dialogue_for(course, tmp_path), mode="Speech")
+    answer = lex.send("help", "what can you do")
+    [message] = answer["messages"]
+    assert message["contentType"] == "SSML"
+    assert message["content"].startswith("<speak>") and message["content"].endswith("</speak>")
+    assert "http" not in message["content"] and "\n-" not in message["content"] and "*" not in message["content"]
+
+
+def test_choices_become_a_response_card_in_text(course, tmp_path):
+    lex = LexSession(dialogue_for(course, tmp_path, role_arn=ROLE))
+    lex.send("create_notebook", "create a notebook for me")
+    ask = lex.send("create_notebook", "lab-notebook", {"notebook_name": "lab-notebook"})
+    card = next(m for m in ask["messages"] if m["contentType"] == "ImageResponseCard")["imageResponseCard"]
+    assert [b["value"] for b in card["buttons"]] == ["ml.t3.medium (about $0.050/hour)",
+                                                     "ml.t3.large (about $0.100/hour)"]
+    assert all(len(b["text"]) <= 50 for b in card["buttons"])
+
+
+def test_a_form_elicits_each_slot_reprompts_an_invalid_one_and_confirms_before_creating(course, tmp_path, monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        lex = LexSession(dialogue_for(course, tmp_path, role_arn=ROLE))
+        first = lex.send("create_notebook", "create a notebook instance")
+        assert first["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "notebook_name"}
+        assert "What should your notebook instance be called?" in LexSession.said(first)
+        # Lex could not fill the slot with "my notebook!": the transcript is validated and re-asked.
+        again = lex.send("create_notebook", "my notebook!", {"notebook_name": None})
+        assert again["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "notebook_name"}
+        assert "not a valid notebook instance name" in LexSession.said(again)
+        typed = lex.send("create_notebook", "lex-notebook", {"notebook_name": "lex-notebook"})
+        assert typed["sessionState"]["dialogAction"]["slotToElicit"] == "notebook_instance_type"
+        refused = lex.send("create_notebook", "ml.p3.2xlarge", {"notebook_instance_type": "ml.p3.2xlarge"})
+        assert "not allowed for notebook instances" in LexSession.said(refused)
+        confirm = lex.send("create_notebook", "ml.t3.medium", {"notebook_instance_type": "ml.t3.medium"})
+        assert confirm["sessionState"]["dialogAction"] == {"type": "ConfirmIntent"}
+        assert "$0.050 per hour" in LexSession.said(confirm)
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        assert sagemaker.list_notebook_instances()["NotebookInstances"] == []
+        done = lex.send("create_notebook", "yes", confirmation="Confirmed")
+        assert done["sessionState"]["dialogAction"] == {"type": "Close"}
+        assert "is being created" in LexSession.said(done)
+        created = sagemaker.describe_notebook_instance(NotebookInstanceName="lex-notebook")
+        assert {"Key": "coursebot:sender", "Value": "123456789012345"} in \
+            sagemaker.list_tags(ResourceArn=created["NotebookInstanceArn"])["Tags"]
+
+
+def test_a_denied_confirmation_creates_nothing(course, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        lex = LexSession(dialogue_for(course, tmp_path, role_arn=ROLE))
+        lex.send("create_notebook", "create a notebook called lex-two", {"notebook_name": "lex-two"})
+        assert lex.send("create_notebook", "ml.t3.medium",
+                        {"notebook_instance_type": "ml.t3.medium"})["sessionState"]["dialogAction"]["type"] \
+            == "ConfirmIntent"
+        denied = lex.send("create_notebook", "no", confirmation="Denied")
+        assert "Nothing was started" in LexSession.said(denied)
+        assert boto3.client("sagemaker", region_name="us-east-1").list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_the_fallback_intent_offers_what_the_bot_can_do(course, tmp_path):
+    lex = LexSession(dialogue_for(course, tmp_path))
+    answer = lex.send("FallbackIntent", "purple monkey dishwasher")
+    assert answer["sessionState"]["dialogAction"]["type"] == "Close"
+    assert LexSession.said(answer)
+
+
+@pytest.mark.parametrize("event", [{}, {"sessionState": {}}, {"sessionId": "x", "sessionState": {"intent": {}}},
+                                   {"sessionId": "x", "sessionState": {"intent": {"name": ""}}}, "not a dict"])
+def test_a_malformed_event_gets_a_safe_close_and_a_log_line(event, caplog):
+    with caplog.at_level(logging.ERROR):
+        answer = fulfillment.handler(event, None)
+    assert answer["sessionState"]["dialogAction"] == {"type": "Close"}
+    assert answer["messages"][0]["content"].startswith("Sorry")
+    assert "malformed Lex event" in caplog.text
+
+
+def test_the_lambda_entry_point_loads_the_project_once_and_answers(caplog):
+    first = fulfillment.handler(lex_event("ask_concept", "what is a feature", {"concept": "feature"}), None)
+    assert first["messages"][0]["content"].lower().startswith("feature")
+    assert fulfillment.dialogue() is fulfillment.dialogue()
