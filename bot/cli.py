@@ -271,6 +271,53 @@ def _print_benchmark(result) -> None:
     console.print(table)
 
 
+@cli.group("export")
+def export_group() -> None:
+    """Turn the project into other platforms' formats."""
+
+
+@export_group.command("lex")
+@project_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("lex"),
+              show_default=True, help="Where to write the Lex V2 import zip and the CloudFormation template.")
+@click.option("--bot-name", default="CourseBot", show_default=True, help="The Lex bot's name.")
+def export_lex(project_dir: Path, out_dir: Path, bot_name: str) -> None:
+    """Write the project as an Amazon Lex V2 bot (import zip and CloudFormation template)."""
+    from bot.lex import export_lex as export
+    from bot.project import load_project
+
+    result = export(load_project(project_dir), out_dir, bot_name=bot_name)
+    shown = result.skipped if logging.getLogger().level <= logging.INFO else result.skipped[:3]
+    for skipped in shown:
+        errors.print(f"skipped: {skipped.location}: {skipped.text!r} ({skipped.reason})", markup=False,
+                     soft_wrap=True)
+    if len(shown) < len(result.skipped):
+        errors.print(f"... and {len(result.skipped) - len(shown)} more examples skipped (-v lists them all)")
+    console.print(result.summary(), markup=False, soft_wrap=True)
+
+
+@cli.group("build")
+def build_group() -> None:
+    """Build deployable artefacts."""
+
+
+@build_group.command("lambda")
+@project_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Where to write coursebot-lambda.zip.")
+def build_lambda(project_dir: Path, out_dir: Path) -> None:
+    """Zip the Lex code hook with the light core and the project's data (no NLU, no torch)."""
+    from bot.project import load_project
+    from lambda_handlers.bundle import build_bundle
+
+    project = load_project(project_dir)
+    with _progress("Building the Lambda bundle") as on_step:
+        bundle = build_bundle(project.root, out_dir)
+        if on_step:
+            on_step("done", 1, 1)
+    console.print(bundle.summary(), markup=False, soft_wrap=True)
+
+
 @cli.group()
 def data() -> None:
     """Check and maintain the project's data."""

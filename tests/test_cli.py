@@ -20,7 +20,8 @@ def coursebot(*args: str, project: Path | None = None, stdin: str | None = None)
 
 
 @pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["train"], ["data"], ["data", "validate"],
-                                     ["data", "sync"], ["test"], ["benchmark"], ["benchmark", "nlu"], ["serve"]])
+                                     ["data", "sync"], ["test"], ["benchmark"], ["benchmark", "nlu"], ["serve"],
+                                     ["export", "lex"], ["build", "lambda"]])
 def test_every_command_has_help(command):
     result = coursebot(*command, "--help")
     assert result.returncode == 0 and "Usage:" in result.stdout

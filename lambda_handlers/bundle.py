@@ -1,0 +1,90 @@
+"""The Lambda bundle: the code hook with only the light core and the project's data.
+
+What goes in is found, not listed: a child process imports the handler and loads the
+project, and every module of `bot` it imported is bundled. PyYAML goes in as pure
+Python (its C extension is built for this machine, not for Lambda's); boto3 comes from
+the Lambda runtime. The NLU engine, torch, spaCy and scikit-learn never go in.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.errors import CourseBotError
+
+PROJECT_FILES = ("domain.yml", "coursebot.yml", "config.yml")
+PROJECT_FOLDERS = ("nlu_data", "knowledge", "actions")
+HANDLER = "lambda_handlers.fulfillment.handler"
+MAX_BYTES = 5 * 1024 * 1024
+_FIND_MODULES = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import lambda_handlers.fulfillment as f
+f.dialogue()
+print(json.dumps(sorted({m.__file__ for n, m in list(sys.modules.items())
+                         if (n == "bot" or n.startswith("bot.")) and getattr(m, "__file__", None)})))
+"""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    size: int
+    files: int
+
+    def summary(self) -> str:
+        return f"{self.path} ({self.size / 1024:.0f} KB, {self.files} files; handler {HANDLER})"
+
+
+def build_bundle(root: Path, out_dir: Path) -> Bundle:
+    """Writes `coursebot-lambda.zip` for the project at `root` into `out_dir`.
+
+    Raises:
+        CourseBotError: the handler cannot load the project, or the zip is over 5 MB.
+    """
+    root = root.resolve()
+    engine = Path(__file__).resolve().parents[1]  # where the `bot` package is
+    modules = _imported_bot_modules(root, engine)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "coursebot-lambda.zip"
+    files = 0
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in modules:
+            bundle.write(path, path.relative_to(engine).as_posix())
+            files += 1
+        for name in PROJECT_FILES:
+            if (root / name).is_file():
+                bundle.write(root / name, name)
+                files += 1
+        sources = [(root / folder, root) for folder in PROJECT_FOLDERS] + [(engine / "lambda_handlers", engine)]
+        for folder, base in sources:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                    bundle.write(path, path.relative_to(base).as_posix())
+                    files += 1
+        yaml_dir = Path(yaml.__file__).parent
+        for path in sorted(yaml_dir.glob("*.py")):  # pure Python: no _yaml C extension
+            bundle.write(path, f"yaml/{path.name}")
+            files += 1
+    size = target.stat().st_size
+    if size > MAX_BYTES:
+        raise CourseBotError(f"the bundle is {size / 1024 / 1024:.1f} MB, over the 5 MB budget; "
+                             "look for large files in the project folders")
+    return Bundle(target, size, files)
+
+
+def _imported_bot_modules(root: Path, engine: Path) -> list[Path]:
+    result = subprocess.run([sys.executable, "-c", _FIND_MODULES, str(engine)], capture_output=True, text=True,
+                            cwd=root, timeout=120, env={"PATH": "", "COURSEBOT_PROJECT": str(root)})
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CourseBotError(f"the Lambda handler cannot load this project: {last}")
+    paths = [Path(p) for p in json.loads(result.stdout.strip().splitlines()[-1])]
+    return sorted(p for p in paths if p.is_relative_to(engine / "bot"))
