@@ -296,6 +296,49 @@ def export_lex(project_dir: Path, out_dir: Path, bot_name: str) -> None:
     console.print(result.summary(), markup=False, soft_wrap=True)
 
 
+@cli.group("deploy")
+def deploy_group() -> None:
+    """Deploy the bot to AWS."""
+
+
+@deploy_group.command("lex")
+@project_option
+@click.option("--bucket", required=True, help="An S3 bucket you own, for the Lambda bundle and the template.")
+@click.option("--stack-name", default="coursebot-lex", show_default=True, help="The CloudFormation stack.")
+@click.option("--bot-name", default="CourseBot", show_default=True, help="The Lex bot's name.")
+@click.option("--dry-run", is_flag=True, help="Build everything and print what would be done; call nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before creating resources in the account.")
+def deploy_lex(project_dir: Path, bucket: str, stack_name: str, bot_name: str, dry_run: bool, yes: bool) -> None:
+    """Build the bundle, export the bot, upload both to S3 and create or update the stack."""
+    from bot.aws.session import AwsSession
+    from bot.lex import export_lex as export
+    from bot.lex.deploy import DeployPlan, LexDeployer
+    from bot.project import load_project
+    from lambda_handlers.bundle import build_bundle
+
+    project = load_project(project_dir)
+    out = project.root / ".coursebot" / "deploy"
+    with _progress("Building the Lambda bundle and the Lex bot") as on_step:
+        bundle = build_bundle(project.root, out)
+        exported = export(project, out, bot_name=bot_name)
+        if on_step:
+            on_step("done", 1, 1)
+    plan = DeployPlan(stack_name, bucket, bundle.path, exported.template_path)
+    console.print(("Dry run: nothing is sent. " if dry_run else "") + "The plan:", markup=False)
+    for step in plan.describe():
+        console.print(f"- {step}", markup=False, soft_wrap=True)
+    if dry_run:
+        return
+    if not yes:
+        click.confirm("This creates a Lex bot, a Lambda function and IAM roles in your AWS account; Lex and Lambda "
+                      "bill per request. Go ahead?", abort=True, err=True)
+    result = LexDeployer(AwsSession(project.settings.aws), on_event=lambda line: console.print(
+        line, markup=False, soft_wrap=True)).deploy(plan)
+    console.print(f"Stack {stack_name}: {result.status}", markup=False)
+    for key, value in result.outputs.items():
+        console.print(f"{key}: {value}", markup=False, soft_wrap=True)
+
+
 @cli.group("build")
 def build_group() -> None:
     """Build deployable artefacts."""

@@ -21,7 +21,7 @@ def coursebot(*args: str, project: Path | None = None, stdin: str | None = None)
 
 @pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["train"], ["data"], ["data", "validate"],
                                      ["data", "sync"], ["test"], ["benchmark"], ["benchmark", "nlu"], ["serve"],
-                                     ["export", "lex"], ["build", "lambda"]])
+                                     ["export", "lex"], ["build", "lambda"], ["deploy", "lex"]])
 def test_every_command_has_help(command):
     result = coursebot(*command, "--help")
     assert result.returncode == 0 and "Usage:" in result.stdout

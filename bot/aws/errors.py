@@ -100,7 +100,7 @@ def _translate(error: Exception, service: str, operation: str, sandbox: bool) ->
                           "limit-exceeded")
     if code in NOT_FOUND or re.search(r"not ?found|does not exist|could not find", message, re.IGNORECASE):
         return AwsProblem(f"AWS could not find that: {message or code}.", "not-found")
-    if code in ("ValidationException", "InvalidParameterException", "InvalidRequestException",
+    if code in ("ValidationException", "ValidationError", "InvalidParameterException", "InvalidRequestException",
                 "InvalidParameterValue", "InvalidImageFormatException", "UnsupportedLanguageException",
                 "InvalidSsmlException", "TextLengthExceededException"):
         return AwsProblem(f"AWS did not accept the request: {message or code}.", "invalid")
