@@ -171,3 +171,29 @@ def test_the_lambda_entry_point_loads_the_project_once_and_answers(caplog):
     first = fulfillment.handler(lex_event("ask_concept", "what is a feature", {"concept": "feature"}), None)
     assert first["messages"][0]["content"].lower().startswith("feature")
     assert fulfillment.dialogue() is fulfillment.dialogue()
+
+
+def first_examples(course) -> list[tuple[str, str]]:
+    examples = {}
+    for example in course.nlu.examples:
+        examples.setdefault(example.intent, example.text)
+    return [(intent, examples.get(intent, intent.replace("_", " "))) for intent in course.domain.intents]
+
+
+@pytest.mark.parametrize("mode", ["Text", "Speech"])
+def test_every_intent_gets_a_well_formed_answer_and_never_the_apology(course, tmp_path, mode):
+    from tests.conftest import unreachable_aws
+
+    actions = ActionRegistry.for_project(course.root, course.domain, course.settings.dialogue.intent_titles)
+    dialogue = DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules, course.stories,
+                                         aws=unreachable_aws(course))
+    for intent, text in first_examples(course):
+        answer = handle_event(lex_event(intent, text, mode=mode), dialogue)
+        action = answer["sessionState"]["dialogAction"]
+        assert action["type"] in ("Close", "ElicitSlot", "ConfirmIntent"), intent
+        assert answer["messages"], intent
+        content = " ".join(m.get("content", "") for m in answer["messages"])
+        assert "something went wrong" not in content, (intent, content)
+        if mode == "Speech":
+            assert all(m["contentType"] == "SSML" for m in answer["messages"]), intent
+        assert len(answer["sessionState"]["sessionAttributes"][STATE_ATTRIBUTE]) <= 8_000
