@@ -1,7 +1,8 @@
 """The Lambda bundle: the code hook with only the light core and the project's data.
 
 What goes in is found, not listed: a child process imports the handler and loads the
-project, and every module of `bot` it imported is bundled. PyYAML goes in as pure
+project, and every module of `bot` it imported is bundled. The SageMaker SDK cannot go
+in, so its training-image answers for every region go in as `training_images.json`. PyYAML goes in as pure
 Python (its C extension is built for this machine, not for Lambda's); boto3 comes from
 the Lambda runtime. The NLU engine, torch, spaCy and scikit-learn never go in.
 """
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.aws.images import SNAPSHOT, snapshot
 from bot.errors import CourseBotError
+from bot.project import load_project
 
 PROJECT_FILES = ("domain.yml", "coursebot.yml", "config.yml")
 PROJECT_FOLDERS = ("nlu_data", "knowledge", "actions")
@@ -69,6 +72,9 @@ def build_bundle(root: Path, out_dir: Path) -> Bundle:
                 if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                     bundle.write(path, path.relative_to(base).as_posix())
                     files += 1
+        images = snapshot(list(load_project(root).settings.aws.algorithms.values()))
+        bundle.writestr(SNAPSHOT.name, json.dumps(images, indent=1, sort_keys=True))
+        files += 1
         yaml_dir = Path(yaml.__file__).parent
         for path in sorted(yaml_dir.glob("*.py")):  # pure Python: no _yaml C extension
             bundle.write(path, f"yaml/{path.name}")

@@ -26,7 +26,12 @@ from lambda_handlers.fulfillment import handler
 answer = handler(json.loads(sys.argv[1]), None)
 heavy = [name for name in ("torch", "spacy", "sklearn", "numpy", "transformers", "fastapi", "click")
          if importlib.util.find_spec(name) is not None]
-print(json.dumps({"answer": answer, "heavy_available": heavy, "yaml": __import__("yaml").__file__}))
+from bot.aws.images import training_image
+from bot.aws.settings import Algorithm
+image = training_image(Algorithm("xgboost", "1.7-1"), "eu-west-1")
+sdk = importlib.util.find_spec("sagemaker") is not None
+print(json.dumps({"answer": answer, "heavy_available": heavy, "yaml": __import__("yaml").__file__,
+                  "image": image, "sdk": sdk}))
 """
 
 
@@ -61,6 +66,11 @@ def test_the_bundle_is_small_and_answers_in_a_clean_environment_without_the_nlu_
     assert report["heavy_available"] == []
     assert report["yaml"].startswith(str(code))  # the bundled pure-Python PyYAML
     assert report["answer"]["messages"][0]["content"].startswith("Overfitting:")
+    # Training jobs work there too: the SDK's image answers travel in the bundle.
+    from sagemaker.core import image_uris
+
+    assert report["sdk"] is False
+    assert report["image"] == image_uris.retrieve("xgboost", region="eu-west-1", version="1.7-1")
 
 
 def test_the_commands_write_the_bundle_and_the_lex_export(tmp_path):
