@@ -306,9 +306,13 @@ def deploy_group() -> None:
 @click.option("--bucket", required=True, help="An S3 bucket you own, for the Lambda bundle and the template.")
 @click.option("--stack-name", default="coursebot-lex", show_default=True, help="The CloudFormation stack.")
 @click.option("--bot-name", default="CourseBot", show_default=True, help="The Lex bot's name.")
+@click.option("--execution-role-arn", help="The SageMaker execution role the bot may pass to notebooks and "
+              "training jobs [default: 'aws: role_arn' in coursebot.yml].")
+@click.option("--image-bucket", help="The bucket whose images Rekognition may read [default: --bucket].")
 @click.option("--dry-run", is_flag=True, help="Build everything and print what would be done; call nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before creating resources in the account.")
-def deploy_lex(project_dir: Path, bucket: str, stack_name: str, bot_name: str, dry_run: bool, yes: bool) -> None:
+def deploy_lex(project_dir: Path, bucket: str, stack_name: str, bot_name: str, execution_role_arn: str | None,
+               image_bucket: str | None, dry_run: bool, yes: bool) -> None:
     """Build the bundle, export the bot, upload both to S3 and create or update the stack."""
     from bot.aws.session import AwsSession
     from bot.lex import export_lex as export
@@ -317,13 +321,17 @@ def deploy_lex(project_dir: Path, bucket: str, stack_name: str, bot_name: str, d
     from lambda_handlers.bundle import build_bundle
 
     project = load_project(project_dir)
+    role = execution_role_arn or project.settings.aws.role_arn
+    if not role:
+        raise click.UsageError("give --execution-role-arn (the SageMaker execution role, arn:aws:iam::<account>:"
+                               "role/<name>) or set 'aws: role_arn' in coursebot.yml")
     out = project.root / ".coursebot" / "deploy"
     with _progress("Building the Lambda bundle and the Lex bot") as on_step:
         bundle = build_bundle(project.root, out)
         exported = export(project, out, bot_name=bot_name)
         if on_step:
             on_step("done", 1, 1)
-    plan = DeployPlan(stack_name, bucket, bundle.path, exported.template_path)
+    plan = DeployPlan(stack_name, bucket, bundle.path, exported.template_path, role, image_bucket or bucket)
     console.print(("Dry run: nothing is sent. " if dry_run else "") + "The plan:", markup=False)
     for step in plan.describe():
         console.print(f"- {step}", markup=False, soft_wrap=True)

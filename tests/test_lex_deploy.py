@@ -3,6 +3,7 @@ create Lex resources), so every request is checked against the real API models."
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import boto3
@@ -17,13 +18,14 @@ from tests.conftest import ROOT
 from tests.test_cli import coursebot
 
 BUCKET = "course-deploys"
+ROLE = "arn:aws:iam::123456789012:role/CourseSageMakerRole"
 
 
 @pytest.fixture
 def plan(tmp_path):
     (tmp_path / "bundle.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     (tmp_path / "template.json").write_text('{"Resources": {}}')
-    return DeployPlan("coursebot-lex", BUCKET, tmp_path / "bundle.zip", tmp_path / "template.json")
+    return DeployPlan("coursebot-lex", BUCKET, tmp_path / "bundle.zip", tmp_path / "template.json", ROLE, "images")
 
 
 @pytest.fixture
@@ -57,7 +59,9 @@ def test_a_first_deploy_uploads_creates_the_stack_reports_progress_and_the_bot_i
             "StackName": "coursebot-lex", "Capabilities": CAPABILITIES,
             "TemplateURL": f"https://{BUCKET}.s3.amazonaws.com/{plan.template_key}",
             "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": BUCKET},
-                           {"ParameterKey": "CodeKey", "ParameterValue": plan.bundle_key}],
+                           {"ParameterKey": "CodeKey", "ParameterValue": plan.bundle_key},
+                           {"ParameterKey": "ExecutionRoleArn", "ParameterValue": ROLE},
+                           {"ParameterKey": "ImageBucket", "ParameterValue": "images"}],
             "Tags": [{"Key": "created-by", "Value": "coursebot"}]})
         cfn.add_response("describe_stack_events", {"StackEvents": [event(1, "Bot", "CREATE_IN_PROGRESS")]})
         cfn.add_response("describe_stacks", stack("CREATE_IN_PROGRESS"))
@@ -98,7 +102,20 @@ def test_a_rolled_back_stack_is_an_error_with_a_sentence(session, plan):
 
 
 def test_dry_run_builds_and_prints_the_plan_without_calling_aws(tmp_path):
-    result = coursebot("deploy", "lex", "--bucket", BUCKET, "--dry-run", project=ROOT)
+    missing_role = coursebot("deploy", "lex", "--bucket", BUCKET, "--dry-run", project=ROOT)
+    assert missing_role.returncode != 0 and "--execution-role-arn" in missing_role.stderr
+    result = coursebot("deploy", "lex", "--bucket", BUCKET, "--execution-role-arn", ROLE, "--dry-run", project=ROOT)
     assert result.returncode == 0, result.stderr
+    assert f"ExecutionRoleArn={ROLE} ImageBucket={BUCKET}" in result.stdout
     assert "Dry run: nothing is sent." in result.stdout
     assert f"s3://{BUCKET}/coursebot/lambda-" in result.stdout and "coursebot-lex" in result.stdout
+
+
+def test_the_template_takes_the_role_and_bucket_as_parameters_not_the_policys_examples(tmp_path):
+    from bot.lex import export_lex
+    from bot.project import load_project
+
+    template = export_lex(load_project(ROOT), tmp_path).template_path.read_text()
+    assert "123456789012" not in template and "my-course-bucket" not in template
+    parameters = json.loads(template)["Parameters"]
+    assert {"ExecutionRoleArn", "ImageBucket", "CodeBucket", "CodeKey"} <= set(parameters)

@@ -26,6 +26,9 @@ def build_template(bot: LexBot, statements: list[dict], lambda_code: tuple[str, 
     parameters = {
         "CodeBucket": {"Type": "String", "Description": "S3 bucket holding the Lambda bundle"},
         "CodeKey": {"Type": "String", "Description": "S3 key of the Lambda bundle (.zip)"},
+        "ExecutionRoleArn": {"Type": "String", "Description": "The SageMaker execution role the bot passes to "
+                             "notebooks and training jobs (aws: role_arn)"},
+        "ImageBucket": {"Type": "String", "Description": "The bucket whose images Rekognition may read"},
     }
     if bucket:
         parameters["CodeBucket"]["Default"], parameters["CodeKey"]["Default"] = bucket, key
@@ -36,7 +39,7 @@ def build_template(bot: LexBot, statements: list[dict], lambda_code: tuple[str, 
             {"Sid": "WriteItsOwnLogs", "Effect": "Allow", "Action": LOG_ACTIONS, "Resource": {
                 "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
                            "/aws/lambda/${AWS::StackName}-fulfillment:*"}},
-            *statements]),
+            *(_deployable(statement) for statement in statements)]),
         "FulfillmentFunction": {"Type": "AWS::Lambda::Function", "Properties": {
             "FunctionName": function_name, "Runtime": RUNTIME, "Handler": HANDLER,
             "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
@@ -77,6 +80,16 @@ def build_template(bot: LexBot, statements: list[dict], lambda_code: tuple[str, 
             "FunctionArn": {"Value": {"Fn::GetAtt": ["FulfillmentFunction", "Arn"]}},
         },
     }
+
+
+def _deployable(statement: dict) -> dict:
+    """docs/iam-policy.json with its example account and bucket replaced by parameters."""
+    actions = statement.get("Action")
+    if actions == "iam:PassRole":
+        return {**statement, "Resource": {"Ref": "ExecutionRoleArn"}}
+    if actions == "s3:GetObject":
+        return {**statement, "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ImageBucket}/*"}}
+    return statement
 
 
 def _role(service: str, policy_name: str, statements: list[dict]) -> dict:

@@ -29,6 +29,8 @@ class DeployPlan:
     bucket: str
     bundle: Path
     template: Path
+    execution_role: str
+    image_bucket: str
     prefix: str = "coursebot"
 
     @property
@@ -43,7 +45,8 @@ class DeployPlan:
         return [f"upload {self.bundle} to s3://{self.bucket}/{self.bundle_key}",
                 f"upload {self.template} to s3://{self.bucket}/{self.template_key}",
                 f"create or update the CloudFormation stack {self.stack} (capabilities: {', '.join(CAPABILITIES)}) "
-                f"with CodeBucket={self.bucket} CodeKey={self.bundle_key}",
+                f"with CodeBucket={self.bucket} CodeKey={self.bundle_key} ExecutionRoleArn={self.execution_role} "
+                f"ImageBucket={self.image_bucket}",
                 "wait for it, printing its events, then print the bot's ids"]
 
 
@@ -71,7 +74,9 @@ class LexDeployer:
         arguments = {"StackName": plan.stack, "Capabilities": CAPABILITIES,
                      "TemplateURL": f"https://{plan.bucket}.s3.amazonaws.com/{plan.template_key}",
                      "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": plan.bucket},
-                                    {"ParameterKey": "CodeKey", "ParameterValue": plan.bundle_key}],
+                                    {"ParameterKey": "CodeKey", "ParameterValue": plan.bundle_key},
+                                    {"ParameterKey": "ExecutionRoleArn", "ParameterValue": plan.execution_role},
+                                    {"ParameterKey": "ImageBucket", "ParameterValue": plan.image_bucket}],
                      "Tags": [{"Key": "created-by", "Value": "coursebot"}]}
         action = "update" if self._exists(plan.stack) else "create"
         started = time.time()
