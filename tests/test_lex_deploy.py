@@ -115,7 +115,9 @@ def test_the_template_takes_the_role_and_bucket_as_parameters_not_the_policys_ex
     from bot.lex import export_lex
     from bot.project import load_project
 
-    template = export_lex(load_project(ROOT), tmp_path).template_path.read_text()
-    assert "123456789012" not in template and "my-course-bucket" not in template
-    parameters = json.loads(template)["Parameters"]
+    template = json.loads(export_lex(load_project(ROOT), tmp_path).template_path.read_text())
+    role = json.dumps(template["Resources"]["FulfillmentRole"])
+    assert "123456789012" not in role and "my-course-bucket" not in role
+    assert '{"Ref": "ExecutionRoleArn"}' in role
+    parameters = template["Parameters"]
     assert {"ExecutionRoleArn", "ImageBucket", "CodeBucket", "CodeKey"} <= set(parameters)
