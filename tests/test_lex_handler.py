@@ -197,3 +197,18 @@ def test_every_intent_gets_a_well_formed_answer_and_never_the_apology(course, tm
         if mode == "Speech":
             assert all(m["contentType"] == "SSML" for m in answer["messages"]), intent
         assert len(answer["sessionState"]["sessionAttributes"][STATE_ATTRIBUTE]) <= 8_000
+
+
+def test_a_turn_the_engine_has_nothing_to_say_to_is_delegated_back_to_lex(tiny):
+    from tests.conftest import edit
+
+    edit(tiny / "domain.yml", "  - ask_concept\n", "  - ask_concept\n  - spell_it\n")
+    edit(tiny / "nlu_data" / "rules.yml", "rules:\n", "rules:\n  - rule: Lex spells it\n    steps:\n"
+                                                     "      - intent: spell_it\n      - action: action_listen\n")
+    project = load_project(tiny)
+    actions = ActionRegistry.for_project(project.root, project.domain)
+    dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules, project.stories)
+    answer = handle_event(lex_event("spell_it", "spell it", {"concept": "gizmo"}), dialogue)
+    assert answer["sessionState"]["dialogAction"] == {"type": "Delegate"}
+    assert answer["sessionState"]["intent"]["slots"]["concept"]["value"]["interpretedValue"] == "gizmo"
+    assert "messages" not in answer

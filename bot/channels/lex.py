@@ -100,6 +100,11 @@ def handle_event(event: dict[str, Any], dialogue: DialogueManager) -> dict[str, 
         return _close(request, {}, [{"text": APOLOGY}], request.speech, fulfilled=False)
     tracker = dialogue.tracker_for(request.session_id)
     attributes = {STATE_ATTRIBUTE: _save_state(tracker, request.lex_intent)}
+    if not replies and event.get("invocationSource") == "DialogCodeHook":
+        # The engine has nothing to add: Lex continues with its own prompts and slots.
+        return {"sessionState": {"sessionAttributes": attributes, "dialogAction": {"type": "Delegate"},
+                                 "intent": {key: value for key, value in event["sessionState"]["intent"].items()
+                                            if key in ("name", "slots", "state", "confirmationState")}}}
     requested = tracker.slots.get(REQUESTED_SLOT)
     if tracker.active_loop == "confirm_form":
         return _respond(request, attributes, replies, {"type": "ConfirmIntent"}, "InProgress")
