@@ -73,8 +73,9 @@ class BillableAction(ConfirmedAction):
     """A request that costs money: planned, priced, confirmed, then sent (or shown)."""
 
     @abstractmethod
-    def plan(self, context: ActionContext, aws: AwsServices, fresh: bool) -> BillableRequest:
-        """The request from the slots; `fresh` when asking, False when sending what was asked."""
+    def plan(self, context: ActionContext, aws: AwsServices, fresh: bool) -> BillableRequest | None:
+        """The request from the slots; `fresh` when asking, False when sending what was asked.
+        None (only when fresh) after asking the student which resource they mean."""
 
     @abstractmethod
     def created(self, context: ActionContext, aws: AwsServices, request: BillableRequest,
@@ -83,6 +84,8 @@ class BillableAction(ConfirmedAction):
 
     def question(self, context: ActionContext, aws: AwsServices) -> tuple[str | None, list[Event]]:
         request = self.plan(context, aws, fresh=True)
+        if request is None:
+            return None, []
         dry = " (Dry run: I will only show the request, not send it.)" if aws.dry_run else ""
         return (f"I'm about to {request.summary}. {request.price_sentence()}.{dry} Shall I go ahead?",
                 self.remember(context, request))
@@ -92,6 +95,8 @@ class BillableAction(ConfirmedAction):
 
     def execute(self, context: ActionContext, aws: AwsServices) -> list[Event]:
         request = self.plan(context, aws, fresh=False)
+        if request is None:
+            raise AwsProblem("I lost track of what you confirmed; please ask again.", "invalid")
         answer = aws.sagemaker.submit(request)
         if answer.get("DryRun"):
             context.say("Dry run: I did not send anything. This is the exact request I would send:\n"

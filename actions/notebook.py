@@ -136,24 +136,23 @@ class ActionNotebookStatus(AwsAction):
         return []
 
 
-class ActionStartNotebook(ConfirmedAction):
+class ActionStartNotebook(BillableAction):
+    """Starting a stopped notebook resumes its billing: priced and confirmed like creating one."""
+
     name = "action_start_notebook"
 
-    def question(self, context: ActionContext, aws: AwsServices) -> tuple[str | None, list[Event]]:
-        name = pick_notebook(context, aws, "start_notebook", "Which notebook instance should I start?")
-        if not name:
-            return None, []
-        request = aws.sagemaker.plan_start_notebook(name, context.sender_id)
-        return f"I'm about to {request.summary}. {request.price_sentence()}. Shall I go ahead?", \
-            [SlotSet(PENDING_TARGET, name)]
+    def plan(self, context: ActionContext, aws: AwsServices, fresh: bool) -> BillableRequest | None:
+        name = pick_notebook(context, aws, "start_notebook", "Which notebook instance should I start?") if fresh \
+            else context.slots.get(PENDING_TARGET)
+        return aws.sagemaker.plan_start_notebook(name, context.sender_id) if name else None
 
-    def execute(self, context: ActionContext, aws: AwsServices) -> list[Event]:
-        name = context.slots.get(PENDING_TARGET) or ""
-        request = aws.sagemaker.plan_start_notebook(name, context.sender_id)
-        if aws.sagemaker.submit(request).get("DryRun"):
-            context.say(f"Dry run: I did not start {name}. The request would be:\n```json\n{request.as_json()}\n```")
-        else:
-            context.say(f"Starting {name}; it takes a few minutes. Ask \"is my notebook ready?\".")
+    def remember(self, context: ActionContext, request: BillableRequest) -> list[Event]:
+        return [SlotSet(PENDING_TARGET, request.params["NotebookInstanceName"])]
+
+    def created(self, context: ActionContext, aws: AwsServices, request: BillableRequest,
+                answer: dict[str, Any]) -> list[Event]:
+        context.say(f"Starting {request.params['NotebookInstanceName']}; it takes a few minutes. Ask \"is my "
+                    "notebook ready?\".")
         return [SlotSet(PENDING_TARGET, None)]
 
 
@@ -176,11 +175,7 @@ class ActionDeleteNotebook(ConfirmedAction):
         name = pick_notebook(context, aws, "delete_notebook", "Which notebook instance should I delete?")
         if not name:
             return None, []
-        status = aws.sagemaker.notebook(name, context.sender_id)["NotebookInstanceStatus"]
-        if status not in ("Stopped", "Failed"):
-            context.say(f"{name} is {status}; SageMaker deletes only stopped notebook instances. Say \"stop "
-                        f"{name}\" first.")
-            return None, []
+        name = aws.sagemaker.deletable_notebook(name, context.sender_id)
         return (f"Deleting {name} also deletes every file on it, for good. Shall I delete it?",
                 [SlotSet(PENDING_TARGET, name)])
 

@@ -236,3 +236,14 @@ def test_without_credentials_an_action_says_how_to_configure_aws_and_mentions_th
     ned = Student(course, tmp_path, sender="ned")
     answer = ned.hears("what have i started", "list_my_resources")
     assert "aws configure" in answer and "--sandbox" in answer
+
+
+def test_starting_a_stopped_notebook_is_priced_and_confirmed(course, aws_env, tmp_path):
+    pat = Student(course, tmp_path, sender="pat", role_arn=ROLE)
+    create_notebook(pat, "pat-nb")
+    pat.says("stop my notebook", "stop_notebook")
+    question = pat.hears("start my notebook", "start_notebook")
+    assert "start the notebook instance pat-nb (ml.t3.medium)" in question and "$0.050 per hour" in question
+    assert aws_env.describe_notebook_instance(NotebookInstanceName="pat-nb")["NotebookInstanceStatus"] == "Stopped"
+    assert "Starting pat-nb" in pat.hears("yes", "affirm")
+    assert aws_env.describe_notebook_instance(NotebookInstanceName="pat-nb")["NotebookInstanceStatus"] == "InService"

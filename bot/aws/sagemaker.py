@@ -94,13 +94,17 @@ class SageMakerService:
         name = self.notebook(name, sender_id)["NotebookInstanceName"]
         self._call("StopNotebookInstance", NotebookInstanceName=name)
 
-    def delete_notebook(self, name: str, sender_id: str) -> None:
+    def deletable_notebook(self, name: str, sender_id: str) -> str:
+        """The sender's notebook's name if SageMaker would delete it now (it is stopped)."""
         notebook = self.notebook(name, sender_id)
         name, status = notebook["NotebookInstanceName"], notebook["NotebookInstanceStatus"]
         if status not in ("Stopped", "Failed"):
             raise AwsProblem(f"{name} is {status}; SageMaker deletes only stopped notebook instances. "
                              f"Say \"stop {name}\" first, then delete it once it has stopped.", "invalid")
-        self._call("DeleteNotebookInstance", NotebookInstanceName=name)
+        return name
+
+    def delete_notebook(self, name: str, sender_id: str) -> None:
+        self._call("DeleteNotebookInstance", NotebookInstanceName=self.deletable_notebook(name, sender_id))
 
     def notebook_url(self, name: str, sender_id: str) -> str:
         notebook = self.notebook(name, sender_id)
