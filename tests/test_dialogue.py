@@ -90,7 +90,9 @@ def test_flow_policy_follows_multi_step_flows_and_prefers_more_context():
 def test_events_survive_a_round_trip_through_dicts():
     events = [UserUttered("hi", {"intent": {"name": "greet"}}), BotUttered({"text": "Hello"}),
               SlotSet("topic", "overfitting"), ActionExecuted("utter_greet"), Restarted()]
-    assert [event_from_dict(event.as_dict()) for event in events] == events
+    restored = [event_from_dict(event.as_dict()) for event in events]
+    assert restored == events
+    assert [e.timestamp for e in restored] == [e.timestamp for e in events]
     with pytest.raises(ValueError, match="unknown event type"):
         event_from_dict({"event": "teleport"})
 

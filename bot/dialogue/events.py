@@ -2,6 +2,9 @@
 
 Each event turns into a plain dict (with Rasa's event names) and back, so tracker
 stores can persist conversations as JSON.
+
+This module, like the rest of the light core, also runs on Python 3.9: Rasa 3.6's own
+interpreter imports it when `rasa run actions` serves our actions.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any, ClassVar
 @dataclass(frozen=True)
 class Event:
     type_name: ClassVar[str] = ""
-    timestamp: float = field(default_factory=time.time, kw_only=True)
+    # Not an __init__ argument, so subclasses may declare required fields (Python 3.9
+    # has no keyword-only fields); `event_from_dict` restores a stored one.
+    timestamp: float = field(default_factory=time.time, init=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"event": self.type_name, **asdict(self)}
@@ -94,4 +99,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kind = data.pop("event", None)
     if kind not in EVENT_TYPES:
         raise ValueError(f"unknown event type {kind!r}; known: {', '.join(EVENT_TYPES)}")
-    return EVENT_TYPES[kind](**data)
+    timestamp = data.pop("timestamp", None)
+    event = EVENT_TYPES[kind](**data)
+    if timestamp is not None:
+        object.__setattr__(event, "timestamp", timestamp)
+    return event
