@@ -16,6 +16,7 @@ import inspect
 import pkgutil
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from bot.dialogue.actions import DEFAULT_ACTIONS, Action, ResponseAction, TwoStageFallbackAction
 from bot.dialogue.domain import Domain
@@ -42,11 +43,13 @@ class ActionRegistry:
         return self._actions[name]
 
     @classmethod
-    def for_project(cls, root: Path, domain: Domain, intent_titles: dict[str, str] | None = None) -> ActionRegistry:
+    def for_project(cls, root: Path, domain: Domain, intent_titles: dict[str, str] | None = None,
+                    project_actions: dict[str, Action] | None = None) -> ActionRegistry:
+        """`project_actions` defaults to those of the project's actions/ package."""
         actions: dict[str, Action] = {a.name: a() for a in DEFAULT_ACTIONS}
         actions[TwoStageFallbackAction.name] = TwoStageFallbackAction(intent_titles)
         actions.update({name: ResponseAction(name) for name in domain.responses})
-        actions.update(load_project_actions(root / "actions"))
+        actions.update(load_project_actions(root / "actions") if project_actions is None else project_actions)
         for form in domain.forms:
             validator = actions.get(f"validate_{form}")
             if validator is not None and not isinstance(validator, FormValidator):
@@ -78,14 +81,20 @@ def load_project_actions(package_dir: Path) -> dict[str, Action]:
         package = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = package
         spec.loader.exec_module(package)
+    return actions_in_package(package)
+
+
+def actions_in_package(package: ModuleType) -> dict[str, Action]:
+    """Every named Action subclass defined in an imported package or its modules, by name."""
     found: dict[str, Action] = {}
+    prefix = package.__name__
     modules = [package] + [importlib.import_module(info.name) for info in
-                           pkgutil.walk_packages([str(package_dir)], prefix=f"{module_name}.")]
+                           pkgutil.walk_packages(list(package.__path__), prefix=f"{prefix}.")]
     for module in modules:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if not issubclass(cls, Action) or inspect.isabstract(cls) or not isinstance(cls.name, str):
                 continue
-            if not cls.name or not cls.__module__.startswith(module_name):
+            if not cls.name or not (cls.__module__ == prefix or cls.__module__.startswith(f"{prefix}.")):
                 continue
             existing = found.get(cls.name)
             if existing is not None and type(existing) is not cls:

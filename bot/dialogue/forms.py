@@ -40,6 +40,20 @@ class FormValidator(Action):
         """The slots to ask for this time; by default all of the domain's."""
         return slots
 
+    def answers(self, required: list[str], fresh: dict[str, Any], known: dict[str, Any],
+                context: ActionContext) -> dict[str, Any]:
+        """This turn's answers, checked: what the message filled (`fresh`), plus what
+        `extract_<slot>` finds for required slots with no value in `known`. An answer that
+        fails its check is None. Our forms and Rasa's (through rasa-sdk) both call this."""
+        found = dict(fresh)
+        for slot in required:
+            if slot not in found and known.get(slot) is None:
+                extracted = self.extract(slot, context)
+                if extracted is not None:
+                    found[slot] = extracted
+        return {slot: None if value is None else self.validate(slot, value, context)
+                for slot, value in found.items()}
+
 
 class FormAction(Action):
     def __init__(self, name: str, required_slots: list[str], validator: FormValidator | None = None,
@@ -65,17 +79,11 @@ class FormAction(Action):
             fresh.update({e.name: e.value for e in extracted if e.name in self.required_slots})
             # Start empty: forget answers from an earlier run of this form.
             slots.update({slot: None for slot in self.required_slots})
-        required = self.validator.required_slots(list(self.required_slots), context) if self.validator \
-            else self.required_slots
+        required = self.required_slots
         if self.validator:
-            for slot in required:
-                if slot not in fresh and slots.get(slot) is None:
-                    extracted_value = self.validator.extract(slot, context)
-                    if extracted_value is not None:
-                        fresh[slot] = extracted_value
-        for slot, value in fresh.items():
-            checked = self.validator.validate(slot, value, context) if self.validator and value is not None else value
-            slots[slot] = checked
+            required = self.validator.required_slots(list(self.required_slots), context)
+            fresh = self.validator.answers(required, fresh, slots, context)
+        slots.update(fresh)
         events += [SlotSet(slot, slots[slot]) for slot in self.required_slots if slots[slot] != tracker.slots.get(slot)]
         missing = next((slot for slot in required if slots.get(slot) is None), None)
         if missing is None:
