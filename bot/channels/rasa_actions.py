@@ -25,7 +25,7 @@ from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry, actions_in_package
 from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT
-from bot.dialogue.events import EVENT_TYPES, ActionExecuted, BotUttered, Event, SlotSet, UserUttered, \
+from bot.dialogue.events import EVENT_TYPES, ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered, \
     event_from_dict
 from bot.dialogue.forms import FormValidator
 from bot.dialogue.manager import APOLOGY
@@ -106,7 +106,8 @@ def form_validation(validator: FormValidator, form: str, context: ActionContext)
 
     Rasa sends the tracker with the form's slot candidates appended after an
     `ActionExecuted(<form>)` marker. What the student's message filled sits before that
-    marker. At activation, Rasa offers every required slot that already has a value;
+    marker. At activation (the form's ActiveLoop event is in this turn), Rasa offers
+    every required slot that already has a value;
     those from an earlier run of the form are cleared, so, as in our engine, a form
     starts empty. The answer always names the slot to ask next (None when complete),
     since the validator may skip slots the settings already answer.
@@ -118,7 +119,8 @@ def form_validation(validator: FormValidator, form: str, context: ActionContext)
     before_marker = this_turn[:markers[-1]] if markers else this_turn
     fresh = {e.name: e.value for e in before_marker if isinstance(e, SlotSet) and e.name in slots}
     known = dict(tracker.slots)
-    if tracker.active_loop != form:
+    activating = tracker.active_loop != form or ActiveLoop(form) in before_marker
+    if activating:
         known.update({slot: None for slot in slots})
         known.update(fresh)
     required = validator.required_slots(list(slots), context)
@@ -130,10 +132,23 @@ def form_validation(validator: FormValidator, form: str, context: ActionContext)
     return [*events, SlotSet(REQUESTED_SLOT, missing)]
 
 
+class RasaTracker(Tracker):
+    """Rasa's tracker as ours: its events for the history, and its own slot values, which
+    are the truth (Rasa resets slots at a session start without slot events)."""
+
+    def __init__(self, sender_id: str, events: list[Event], slots: dict[str, Any]):
+        super().__init__(sender_id, events)
+        self._rasa_slots = dict(slots)
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return dict(self._rasa_slots)
+
+
 def tracker_from_rasa(rasa_tracker: Any) -> Tracker:
-    """Our tracker for a rasa-sdk Tracker: its events, with its slots as the start."""
+    """Our tracker for a rasa-sdk Tracker."""
     events = [event for event in (event_from_rasa(data) for data in rasa_tracker.events or []) if event]
-    return Tracker(str(rasa_tracker.sender_id), events, initial_slots=dict(rasa_tracker.slots or {}))
+    return RasaTracker(str(rasa_tracker.sender_id), events, rasa_tracker.slots or {})
 
 
 def event_from_rasa(data: dict[str, Any]) -> Event | None:

@@ -1,0 +1,209 @@
+"""Our actions behind the real rasa-sdk action server, sent the requests Rasa sends.
+
+The server is `python -m rasa_sdk --actions actions` (what `rasa run actions` runs) on a
+free loopback port, with AWS pointed at moto's server. The requests in
+tests/data/rasa_requests/ were recorded from Rasa 3.6.21 talking to this action server
+in a conversation over its REST channel (only the domain, which our actions do not
+read, is left out).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from bot.channels.rasa_actions import event_from_rasa, rasa_event
+from bot.dialogue.events import ActiveLoop, BotUttered, FollowupAction, Restarted, SlotSet, UserUttered
+from bot.project import load_project
+from tests.conftest import ROOT
+
+REQUESTS = Path(__file__).parent / "data" / "rasa_requests"
+START_TIMEOUT_S = 120
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_env(moto_url: str) -> dict[str, str]:
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": moto_url}
+
+
+@pytest.fixture(scope="module")
+def action_server(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory):
+    """The rasa-sdk action server serving the repository's actions/ package."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("rasa_sdk") / "server.log"
+    env = {**os.environ, **aws_env, "SANIC_HOST": "127.0.0.1"}
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the rasa-sdk action server did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    output = log.read_text(errors="replace")
+    # The one traceback is the failure a test causes on purpose, logged with its action.
+    assert output.count("Traceback") == output.count("the action action_tell_more failed for sender"), output
+
+
+def recorded(name: str) -> dict:
+    return json.loads((REQUESTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def call(url: str, request: dict) -> dict:
+    response = httpx.post(f"{url}/webhook", json=request, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def texts(answer: dict) -> str:
+    return "\n".join(message.get("text") or "" for message in answer["responses"])
+
+
+def slot_events(answer: dict) -> dict:
+    return {event["name"]: event["value"] for event in answer["events"] if event["event"] == "slot"}
+
+
+def test_the_server_offers_every_custom_action_of_the_domain(action_server):
+    served = {action["name"] for action in httpx.get(f"{action_server}/actions", timeout=30).json()}
+    assert served == set(load_project(ROOT).domain.actions)
+
+
+def test_a_course_question_is_answered_from_the_knowledge_base(action_server):
+    answer = call(action_server, recorded("answer_concept"))
+    entry = load_project(ROOT).knowledge.get("overfitting")
+    assert entry.summary in texts(answer)
+    assert slot_events(answer) == {"topic": "overfitting"}
+
+
+def test_a_follow_up_uses_the_topic_rasa_keeps(action_server):
+    request = recorded("tell_more")
+    assert request["tracker"]["slots"]["topic"] == "overfitting"
+    assert texts(call(action_server, request)).startswith("More on Overfitting:")
+
+
+def test_and_x_asks_the_last_question_again_about_x(action_server):
+    answer = call(action_server, recorded("follow_up"))
+    assert texts(answer).startswith("More on Underfitting:")
+    assert slot_events(answer) == {"topic": "underfitting"}
+
+
+def test_form_validation_rejects_a_bad_name_with_the_reason(action_server):
+    answer = call(action_server, recorded("validate_bad_name"))
+    assert "is not a valid notebook instance name" in texts(answer)
+    assert slot_events(answer) == {"notebook_name": None, "requested_slot": "notebook_name"}
+
+
+def test_form_validation_keeps_a_good_name_and_names_the_next_slot(action_server):
+    answer = call(action_server, recorded("validate_good_name"))
+    assert answer["responses"] == []
+    assert slot_events(answer) == {"notebook_name": "my-first-notebook", "requested_slot": "notebook_instance_type"}
+
+
+def test_a_form_starts_empty_under_rasa_too(action_server):
+    request = recorded("validate_second_activation")
+    assert request["tracker"]["slots"]["notebook_name"] == "my-first-notebook"  # from the first run
+    answer = call(action_server, request)
+    assert slot_events(answer) == {"notebook_name": None, "requested_slot": "notebook_name"}
+
+
+def test_a_question_that_depends_on_the_settings_offers_the_allowed_types(action_server):
+    answer = call(action_server, recorded("ask_instance_type"))
+    buttons = [button["payload"] for message in answer["responses"] for button in message["buttons"]]
+    assert buttons == ["ml.t3.medium", "ml.t3.large"]
+
+
+def test_a_billable_action_hands_over_to_the_confirmation_form(action_server):
+    answer = call(action_server, recorded("create_notebook"))
+    events = {event["event"]: event for event in answer["events"]}
+    assert events["followup"]["name"] == "confirm_form"
+    assert "about $0.050 per hour" in slot_events(answer)["pending_summary"]
+    assert answer["responses"] == []  # confirm_form asks, through action_ask_confirmed
+
+
+def test_no_creates_nothing_and_yes_creates_the_tagged_notebook(action_server, aws_env):
+    sagemaker = boto3.client("sagemaker", region_name=REGION, endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+    declined = recorded("run_confirmed_no")
+    assert "Nothing was started" in texts(call(action_server, declined))
+    assert sagemaker.list_notebook_instances()["NotebookInstances"] == []
+
+    accepted = copy.deepcopy(declined)
+    accepted["tracker"]["slots"]["confirmed"] = True
+    confirmed = [e for e in accepted["tracker"]["events"] if e["event"] == "slot" and e["name"] == "confirmed"]
+    confirmed[-1]["value"] = True
+    answer = call(action_server, accepted)
+    assert "my-first-notebook" in texts(answer)
+    notebook = sagemaker.describe_notebook_instance(NotebookInstanceName="my-first-notebook")
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=notebook["NotebookInstanceArn"])["Tags"]}
+    assert notebook["InstanceType"] == "ml.t3.medium"
+    assert tags == {"created-by": "coursebot", "coursebot:sender": declined["sender_id"]}
+
+
+def test_an_action_that_fails_costs_one_apology(action_server):
+    request = recorded("tell_more")
+    request["tracker"]["slots"]["topic"] = ["overfitting"]  # a slot of the wrong type: the lookup raises
+    answer = call(action_server, request)
+    assert texts(answer).startswith("Sorry, something went wrong on my side")
+    assert answer["events"] == []
+
+
+def test_rasa_events_and_ours_translate_both_ways():
+    ours = [UserUttered("hi", {"text": "hi", "intent": {"name": "greet", "confidence": 1.0}, "entities": []}),
+            BotUttered({"text": "Hello", "buttons": [{"title": "Help", "payload": "/help"}]}),
+            SlotSet("topic", "overfitting"), ActiveLoop("notebook_form"), FollowupAction("confirm_form"),
+            Restarted()]
+    rasa = [rasa_event(event) for event in ours]
+    assert rasa[0]["parse_data"]["intent"]["name"] == "greet"
+    assert rasa[1] == {"event": "bot", "timestamp": ours[1].timestamp, "text": "Hello",
+                       "data": {"buttons": [{"title": "Help", "payload": "/help"}]}}
+    assert [event_from_rasa(event) for event in rasa] == ours
+    assert event_from_rasa({"event": "session_started"}) is None
+
+
+def test_our_engine_never_imports_rasa_sdk():
+    script = ("import sys; from bot.dialogue.action_loader import load_project_actions; from pathlib import Path; "
+              f"actions = load_project_actions(Path({str(ROOT / 'actions')!r})); "
+              "assert 'action_answer_concept' in actions; print('rasa_sdk' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
