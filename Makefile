@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup chat test train validate clean
+.PHONY: setup chat test train validate rasa-check clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,12 @@ chat: setup          ## train if the data changed, then chat in the terminal
 
 test: setup          ## the whole test suite
 	$(BIN)/python -m pytest
+
+# Real Rasa 3.6 end to end, one line per step: validate, train, serve, converse.
+# RASA_BIN is its `rasa` (default: the one on PATH); ../shared/tools/rasa-env.sh builds one.
+rasa-check: setup
+	RASA_BIN="$${RASA_BIN:-$$(command -v rasa)}" COURSEBOT_REQUIRE_RASA=1 \
+		$(BIN)/python -m pytest -m rasa -v -p no:cacheprovider tests/test_rasa.py
 
 train: setup
 	$(BIN)/coursebot train
