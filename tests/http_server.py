@@ -116,12 +116,58 @@ def endpoints_file(folder: Path, tracker_store: dict | None = None) -> Path:
 
 
 def wait_until_healthy(url: str, deadline: float) -> None:
+    wait_until_ok(f"{url}/health", deadline)
+
+
+def wait_until_ok(url: str, deadline: float, process: subprocess.Popen | None = None,
+                  log: Path | None = None) -> None:
+    """Polls `url` until it answers 200; fails with the server's log when it dies or is late."""
     while True:
         try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+            if httpx.get(url, timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url}/health did not answer in time")
+        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
+            output = log.read_text(errors="replace")[-3000:] if log else ""
+            raise RuntimeError(f"{url} did not answer in time\n{output}")
         time.sleep(0.1)
+
+
+def free_port() -> int:
+    """A loopback port that is free now, for servers that cannot pick their own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running(command: list[str], ready_url: str, *, log: Path, cwd: Path, env: dict[str, str] | None = None,
+            timeout: float = START_TIMEOUT_S) -> Iterator[subprocess.Popen]:
+    """A server command in its own process, from when `ready_url` answers until the block ends."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        wait_until_ok(ready_url, time.monotonic() + timeout, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's AWS simulator on a free loopback port; yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"
+    finally:
+        server.stop()

@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.conftest import edit
+from tests.http_server import moto_server as local_aws
 from tests.http_server import serving
 
 ROLE = "arn:aws:iam::123456789012:role/CourseRole"
@@ -22,12 +22,8 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 
 @pytest.fixture
 def moto_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server._server.server_port}"
-    finally:
-        server.stop()
+    with local_aws() as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import yaml
 
 from bot.project import load_project
 from tests.conftest import ROOT
+from tests.http_server import free_port, running
 
 pytestmark = pytest.mark.rasa
 
@@ -76,54 +75,22 @@ def test_rasa_train_builds_a_model_from_our_files(rasa_model):
     assert rasa_model.stat().st_size > 0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **QUIET, **env}, stdout=out,
-                                stderr=subprocess.STDOUT)
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{url} did not answer:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def rasa_server(rasa_bin: Path, rasa_model: Path, work: Path) -> Iterator[str]:
     """`rasa run actions` and `rasa run --enable-api`, wired by our endpoints.yml (its
     action server URL moved to a free port) and credentials.yml."""
-    actions_port, rasa_port = _free_port(), _free_port()
+    actions_port, rasa_port = free_port(), free_port()
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-    processes = []
-    try:
-        processes.append(actions := _start([str(rasa_bin), "run", "actions", "--port", str(actions_port)],
-                                           work / "actions.log", {"SANIC_HOST": "127.0.0.1"}))
-        _wait(f"http://127.0.0.1:{actions_port}/health", actions, work / "actions.log")
-        processes.append(server := _start(
-            [str(rasa_bin), "run", "--enable-api", "-m", str(rasa_model), "-i", "127.0.0.1", "-p", str(rasa_port),
-             "--endpoints", str(work / "endpoints.yml"), "--credentials", "credentials.yml"],
-            work / "rasa.log", {}))
-        _wait(f"http://127.0.0.1:{rasa_port}/", server, work / "rasa.log")
+    actions = [str(rasa_bin), "run", "actions", "--port", str(actions_port)]
+    server = [str(rasa_bin), "run", "--enable-api", "-m", str(rasa_model), "-i", "127.0.0.1", "-p", str(rasa_port),
+              "--endpoints", str(work / "endpoints.yml"), "--credentials", "credentials.yml"]
+    with running(actions, f"http://127.0.0.1:{actions_port}/health", log=work / "actions.log", cwd=ROOT,
+                 env={**QUIET, "SANIC_HOST": "127.0.0.1"}, timeout=START_TIMEOUT_S), \
+            running(server, f"http://127.0.0.1:{rasa_port}/", log=work / "rasa.log", cwd=ROOT, env=QUIET,
+                    timeout=START_TIMEOUT_S):
         yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=60)
     assert "Traceback" not in (work / "actions.log").read_text(errors="replace")
 
 

@@ -11,75 +11,41 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from bot.channels.rasa_actions import event_from_rasa, rasa_event
 from bot.dialogue.events import ActiveLoop, BotUttered, FollowupAction, Restarted, SlotSet, UserUttered
 from bot.project import load_project
 from tests.conftest import ROOT
+from tests.http_server import free_port, moto_server, running
 
 REQUESTS = Path(__file__).parent / "data" / "rasa_requests"
-START_TIMEOUT_S = 120
 REGION = "us-east-1"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture(scope="module")
+def aws_env() -> Iterator[dict[str, str]]:
+    with moto_server() as url:
+        yield {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+               "AWS_ENDPOINT_URL": url}
 
 
 @pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server._server.server_port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def aws_env(moto_url: str) -> dict[str, str]:
-    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL": moto_url}
-
-
-@pytest.fixture(scope="module")
-def action_server(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory):
+def action_server(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The rasa-sdk action server serving the repository's actions/ package."""
     port = free_port()
-    log = tmp_path_factory.mktemp("rasa_sdk") / "server.log"
-    env = {**os.environ, **aws_env, "SANIC_HOST": "127.0.0.1"}
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the rasa-sdk action server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+    log = tmp_path_factory.mktemp("rasa_sdk") / "server.log"
+    with running([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)], f"{url}/health",
+                 log=log, cwd=ROOT, env={**aws_env, "SANIC_HOST": "127.0.0.1"}):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     output = log.read_text(errors="replace")
     # The one traceback is the failure a test causes on purpose, logged with its action.
     assert output.count("Traceback") == output.count("the action action_tell_more failed for sender"), output

@@ -23,7 +23,7 @@ import rasa_sdk
 
 from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry, actions_in_package
-from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.actions import ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT
 from bot.dialogue.events import EVENT_TYPES, ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered, \
     event_from_dict
@@ -81,13 +81,13 @@ class _Adapter:
 
     def turn(self, rasa_tracker: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The action's messages and events for one call; a failure costs one apology."""
-        context = self.served.context(tracker_from_rasa(rasa_tracker))
         try:
-            events = self.events(context)
+            context = self.served.context(tracker_from_rasa(rasa_tracker))
+            events = [rasa_event(event) for event in self.events(context)]
         except Exception:
-            log.exception("the action %s failed for sender %s", self.action_name, context.sender_id)
+            log.exception("the action %s failed for sender %s", self.action_name, rasa_tracker.sender_id)
             return [{"text": APOLOGY}], []
-        return context.messages, [rasa_event(event) for event in events]
+        return context.messages, events
 
     def events(self, context: ActionContext) -> list[Event]:
         return list(self.served.actions.get(self.action_name).run(context) or [])
