@@ -37,9 +37,10 @@ def test_ask_json_prints_the_parse_and_the_messages(course_copy):
     assert output["messages"][0]["text"].startswith("Overfitting:")
 
 
-def test_ask_prints_the_answer(course_copy):
+def test_ask_prints_the_answer_and_nothing_else(course_copy):
     result = coursebot("ask", "which aws service converts text to speech", project=course_copy)
     assert result.returncode == 0 and "Amazon Polly" in result.stdout
+    assert result.stderr == ""  # no library's warnings (libtorch's on the int8 encoder among them)
 
 
 def test_train_skips_an_unchanged_project(course_copy):

@@ -162,6 +162,27 @@ def test_fine_tuning_moves_the_encoder(tiny):
     assert not np.allclose(a, b, atol=1e-3)
 
 
+def test_the_quantized_encoder_stays_close_to_the_float_one(tiny, tmp_path):
+    import numpy as np
+
+    from bot.errors import ConfigError
+    from bot.nlu.featurizers.sentence_embeddings import SentenceEmbedder
+
+    project = load_project(tiny)
+    whole, quantized = SentenceEmbedder(layers=1, quantize=False), SentenceEmbedder(layers=1)
+    whole.train(TrainingInput(project.nlu))
+    quantized.train(TrainingInput(project.nlu))
+    texts = ["hello", "what is a widget", "explain gizmos to me please"]
+    a, b = whole.embed(texts), quantized.embed(texts)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-4)
+    assert not np.allclose(a, b, atol=1e-4)  # int8 weights: not the same numbers
+    assert (a * b).sum(axis=1).min() > 0.9  # but nearly the same directions
+    quantized.persist(tmp_path)
+    assert np.allclose(SentenceEmbedder.load(tmp_path, {}).embed(texts), b, atol=1e-5)
+    with pytest.raises(ConfigError, match="quantize"):
+        SentenceEmbedder(quantize="yes")
+
+
 def ranked(*pairs: tuple[str, float], gold_text: str = "x") -> Message:
     message = Message(gold_text)
     message.set_ranking(list(pairs), 10)
