@@ -108,6 +108,13 @@ def test_learned_extractor_finds_names_no_list_holds():
         ("notebook", "kilo-nb", "spacy_ner_extractor")]
     assert 0.1 <= found[0]["confidence"] <= 1.0
 
+    # A span an earlier extractor holds stays theirs (and is not scored again: the beam
+    # runs only where the learned extractor can add something).
+    taken = Message("please stop the notebook kilo-nb")
+    taken.add_entity("notebook", "kilo-nb", 25, 32, 1.0, "phrase_entity_extractor")
+    extractor.process(taken)
+    assert [e["extractor"] for e in taken.entities] == ["phrase_entity_extractor"]
+
 
 def test_learned_extractor_without_annotations_finds_nothing(tmp_path):
     extractor = SpacyNerExtractor()

@@ -105,12 +105,12 @@ def form_validation(validator: FormValidator, form: str, context: ActionContext)
     """Rasa's `validate_<form>` call, answered by our validator.
 
     Rasa sends the tracker with the form's slot candidates appended after an
-    `ActionExecuted(<form>)` marker. What the student's message filled sits before that
-    marker. At activation (the form's ActiveLoop event is in this turn), Rasa offers
-    every required slot that already has a value;
-    those from an earlier run of the form are cleared, so, as in our engine, a form
-    starts empty. The answer always names the slot to ask next (None when complete),
-    since the validator may skip slots the settings already answer.
+    `ActionExecuted(<form>)` marker; what the student's message filled sits before it.
+    At activation (the form's ActiveLoop event is in this turn) Rasa offers every
+    required slot that already has a value: those from an earlier run of the form are
+    cleared, so that, as in our engine, a form starts empty. The answer always names the
+    slot to ask next (None when complete), as the validator may skip slots the settings
+    already answer.
     """
     tracker = context.tracker
     slots = context.domain.required_slots(form)

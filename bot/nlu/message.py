@@ -19,12 +19,16 @@ class Message:
     def add_entity(self, entity: str, value: str, start: int, end: int, confidence: float,
                    extractor: str) -> bool:
         """Adds an entity unless it overlaps one found earlier; True when added."""
-        if any(start < other["end"] and other["start"] < end for other in self.entities):
+        if not self.is_free(start, end):
             return False
         self.entities.append({"entity": entity, "value": value, "start": start, "end": end,
                               "confidence": round(float(confidence), 4), "extractor": extractor})
         self.entities.sort(key=lambda e: e["start"])
         return True
+
+    def is_free(self, start: int, end: int) -> bool:
+        """Whether no entity found so far overlaps the characters start..end."""
+        return not any(start < other["end"] and other["start"] < end for other in self.entities)
 
     def set_ranking(self, ranking: list[tuple[str, float]], length: int) -> None:
         """Stores a classifier's (intent, confidence) pairs, best first."""

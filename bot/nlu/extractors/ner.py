@@ -98,9 +98,11 @@ class SpacyNerExtractor(Component):
             return
         ner = self._nlp.get_pipe("ner")
         docs = list(ner.pipe((self._nlp.make_doc(m.text) for m in messages), batch_size=256))
-        # The beam that scores entities costs more than the greedy pass that finds them,
-        # so it runs only for the messages where the greedy pass found something.
-        found = [index for index, doc in enumerate(docs) if doc.ents]
+        # The beam that scores entities costs more than the greedy pass that finds them, so
+        # it runs only for messages where the greedy pass found a span no extractor before
+        # this one holds (only those spans can be added).
+        found = [index for index, doc in enumerate(docs)
+                 if any(messages[index].is_free(span.start_char, span.end_char) for span in doc.ents)]
         scores: dict[int, dict] = {}
         if found and self.options["beam_width"] > 1:
             beams = ner.beam_parse([self._nlp.make_doc(messages[i].text) for i in found],
