@@ -29,6 +29,11 @@ CONFIRMED = "confirmed"
 YES_NO = [{"title": "Yes, go ahead", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 T = TypeVar("T")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|(?<![\w])'(.+)'(?![\w])")
+# "named nb-1", "called 'nb-1'", "call it nb-1", "with the name nb-1", "name: nb-1"; then
+# "nb-1 as the name".
+_GIVEN_NAME = re.compile(r"\b(?:named|called|call it|name it|with (?:the )?name|(?:the |its )?name(?: is|:|=))\s+"
+                         r"[\"'“‘]?([^\s\"'“”‘’,;]+)", re.IGNORECASE)
+_NAME_FIRST = re.compile(r"[\"'“‘]?([^\s\"'“”‘’,;]+)[\"'”’]?\s+as (?:the|its) name\b", re.IGNORECASE)
 
 
 class AwsAction(Action):
@@ -148,6 +153,22 @@ class SageMakerFormValidator(FormValidator):
 
     def validate_role(self, value: Any, context: ActionContext) -> str | None:
         return checked(context, checks.role_arn, value)
+
+
+def given_name(text: str) -> str | None:
+    """The name a request gives its resource: "named X", "called X", "X as the name"."""
+    match = _GIVEN_NAME.search(text) or _NAME_FIRST.search(text)
+    return match.group(1).rstrip(".!?") or None if match else None
+
+
+def valid_name(value: Any, context: ActionContext, what: str) -> str | None:
+    """A SageMaker resource name, or None after saying why not and suggesting one."""
+    text = str(value).strip().strip(" .!\"'`")
+    name = checked(context, lambda v: checks.sagemaker_name(v, what), text)
+    suggestion = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-")[:63]
+    if name is None and suggestion and suggestion != text:
+        context.say(f"For example \"{suggestion}\".")
+    return name
 
 
 def checked(context: ActionContext, check: Callable[[str], T], value: Any) -> T | None:

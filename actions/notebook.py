@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.aws import AwsServices, BillableRequest, checks
+from bot.aws import AwsServices, BillableRequest
 from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.events import Event, SlotSet
 
@@ -25,8 +25,10 @@ from .aws_support import (
     SageMakerFormValidator,
     checked,
     choose,
+    given_name,
     named_resource,
     offer_instance_types,
+    valid_name,
 )
 
 FORM_SLOTS = ("notebook_name", "notebook_instance_type", "notebook_role")
@@ -61,13 +63,11 @@ class ValidateNotebookForm(SageMakerFormValidator):
     name = "validate_notebook_form"
     role_slot = "notebook_role"
 
+    def extract_notebook_name(self, context: ActionContext) -> str | None:
+        return given_name(context.text)
+
     def validate_notebook_name(self, value: Any, context: ActionContext) -> str | None:
-        text = _LEAD_IN.sub("", str(value).strip()).strip(" .!\"'`")
-        name = checked(context, lambda v: checks.sagemaker_name(v, "notebook instance name"), text)
-        suggestion = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-")[:63]
-        if name is None and suggestion and suggestion != text:
-            context.say(f"For example \"{suggestion}\".")
-        return name
+        return valid_name(_LEAD_IN.sub("", str(value).strip()), context, "notebook instance name")
 
     def validate_notebook_instance_type(self, value: Any, context: ActionContext) -> str | None:
         return allowed_instance_type(value, context, context.aws.guardrails.notebook_instance)

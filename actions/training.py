@@ -22,9 +22,11 @@ from .aws_support import (
     SageMakerFormValidator,
     checked,
     choose,
+    given_name,
     hours,
     named_resource,
     offer_instance_types,
+    valid_name,
 )
 from .notebook import allowed_instance_type
 
@@ -35,8 +37,18 @@ ALGORITHM_NAMES = {"xgboost": "xgboost", "xg boost": "xgboost", "linear learner"
 
 
 class ValidateTrainingForm(SageMakerFormValidator):
+    """The job's name is never asked for: one the student gives ("called churn-1") is
+    checked and used, otherwise the job gets a generated one."""
+
     name = "validate_training_form"
     role_slot = "training_role"
+    optional_slots = (JOB_NAME,)
+
+    def extract_training_job_name(self, context: ActionContext) -> str | None:
+        return given_name(context.text)
+
+    def validate_training_job_name(self, value: Any, context: ActionContext) -> str | None:
+        return valid_name(value, context, "training job name")
 
     def extract_training_data(self, context: ActionContext) -> str | None:
         uris = context.entities("s3_uri")
@@ -90,7 +102,7 @@ class ActionCreateTrainingJob(BillableAction):
 
     def plan(self, context: ActionContext, aws: AwsServices, fresh: bool) -> BillableRequest:
         algorithm, data, output, instance_type, role = (context.slots.get(slot) or "" for slot in FORM_SLOTS)
-        job_name = _job_name(algorithm) if fresh else context.slots.get(JOB_NAME) or ""
+        job_name = context.slots.get(JOB_NAME) or (_job_name(algorithm) if fresh else "")
         return aws.sagemaker.plan_training_job(job_name, algorithm, data, output, instance_type, role or None,
                                                context.sender_id)
 

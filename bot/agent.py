@@ -53,7 +53,8 @@ class Agent:
         actions = ActionRegistry.for_project(project.root, project.domain, settings.intent_titles)
         aws = aws or AwsServices(project.settings.aws, language=project.settings.language)
         dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
-                                             project.stories, store, locks, settings.response_selection, aws)
+                                             project.stories, store, locks, settings.response_selection, aws,
+                                             settings.explicit())
         return cls(project, nlu, dialogue)
 
     def parse(self, text: str) -> dict[str, Any]:

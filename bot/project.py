@@ -84,6 +84,10 @@ def read_project(root: Path | str = ".") -> tuple[Project | None, list[Problem]]
     problems += check_references(domain, nlu, rules + stories, knowledge)
     if settings is None:
         return None, problems
+    problems += [Problem("undefined-intent", f"'dialogue: explicit_intents' in {SETTINGS_FILE} lists phrases "
+                         f"for '{intent}', which {DOMAIN_FILE} does not list under 'intents'",
+                         Location(root / SETTINGS_FILE))
+                 for intent in settings.dialogue.explicit_intents if not domain.knows_intent(intent)]
     return Project(root, settings, domain, nlu, rules, stories, knowledge, data_files), problems
 
 

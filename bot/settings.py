@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.aws.settings import AwsSettings
+from bot.dialogue.explicit import ExplicitIntents
 from bot.errors import ConfigError
 from bot.filecheck import FileChecker
 from bot.nlu.registry import check_name
@@ -35,11 +36,16 @@ RESPONSE_SELECTIONS = ("random", "in_turn")
 
 @dataclass(frozen=True)
 class DialogueSettings:
-    """How the bot speaks: how response variations are picked, and how the
-    "Did you mean ...?" buttons of the two-stage fallback name each intent."""
+    """How the bot speaks: how response variations are picked, how the "Did you mean
+    ...?" buttons of the two-stage fallback name each intent, and which whole messages
+    mean one intent whatever the model says (a confirmation's only yes)."""
 
     response_selection: str = "random"
     intent_titles: dict[str, str] = field(default_factory=dict)
+    explicit_intents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def explicit(self) -> ExplicitIntents:
+        return ExplicitIntents(self.explicit_intents)
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ def _read_dialogue(root_node: Any, checker: FileChecker) -> DialogueSettings:
     node = checker.mapping(root_node.get("dialogue"), "'dialogue'", root_node.line_of("dialogue"))
     if node is None:
         return DialogueSettings()
-    checker.keys(node, "'dialogue'", allowed=("response_selection", "intent_titles"))
+    checker.keys(node, "'dialogue'", allowed=("response_selection", "intent_titles", "explicit_intents"))
     selection = checker.text(node, "response_selection", "'dialogue'") or "random"
     if selection not in RESPONSE_SELECTIONS:
         checker.report("bad-value", f"'response_selection' is '{selection}'; use one of "
@@ -111,4 +117,15 @@ def _read_dialogue(root_node: Any, checker: FileChecker) -> DialogueSettings:
     if node.get("intent_titles") is not None:
         titles_node = checker.mapping(node["intent_titles"], "'intent_titles'", node.line_of("intent_titles"))
         titles = {str(k): str(v) for k, v in (titles_node or {}).items()}
-    return DialogueSettings(selection, titles)
+    explicit: dict[str, tuple[str, ...]] = {}
+    if node.get("explicit_intents") is not None:
+        line = node.line_of("explicit_intents")
+        explicit_node = checker.mapping(node["explicit_intents"], "'explicit_intents'", line)
+        for intent, phrases in (explicit_node or {}).items():
+            items = checker.sequence(phrases, f"the explicit phrases of '{intent}'", explicit_node.line_of(intent))
+            explicit[str(intent)] = tuple(str(p) for p in items or [])
+        try:
+            ExplicitIntents(explicit)
+        except ValueError as error:
+            checker.report("bad-value", str(error), line)
+    return DialogueSettings(selection, titles, explicit)

@@ -3,11 +3,13 @@
 Project files are edited by hand, so every error must point at a file and line.
 PyYAML's safe loader is extended to build mappings and sequences that record the
 line of each key and item, and to refuse duplicate keys (which PyYAML would
-otherwise silently overwrite, losing an instructor's work).
+otherwise silently overwrite, losing an instructor's work). Booleans are YAML 1.2's,
+as Rasa reads them: only true and false; `- user: yes` is the text "yes", not True.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,11 @@ def _content_line(node: yaml.Node) -> int:
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+_BOOL = "tag:yaml.org,2002:bool"
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_LineLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def load_yaml(path: Path) -> Any:

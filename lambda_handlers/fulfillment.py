@@ -38,6 +38,6 @@ def dialogue() -> Any:
         aws = AwsServices(settings.aws.with_changes(media_dir=Path("/tmp/coursebot-media")), language=settings.language)
         _dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
                                               project.stories, response_selection=settings.dialogue.response_selection,
-                                              aws=aws)
+                                              aws=aws, explicit=settings.dialogue.explicit())
         log.info("loaded the project from %s", root)
     return _dialogue

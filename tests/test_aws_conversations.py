@@ -43,14 +43,15 @@ class Student:
         self.aws = AwsServices(settings)
         actions = ActionRegistry.for_project(course.root, course.domain, course.settings.dialogue.intent_titles)
         self.dialogue = DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules,
-                                                  course.stories, aws=self.aws)
+                                                  course.stories, aws=self.aws,
+                                                  explicit=course.settings.dialogue.explicit())
         self.sender = sender
 
     def says(self, text: str, intent: str = "inform", found: tuple[tuple[str, str], ...] = (),
-             **entities: str) -> list[dict]:
+             confidence: float = 0.99, **entities: str) -> list[dict]:
         """`found` lists (entity, value) pairs, for two entities of one type."""
         pairs = [*found, *entities.items()]
-        parse = {"text": text, "intent": {"name": intent, "confidence": 0.99},
+        parse = {"text": text, "intent": {"name": intent, "confidence": confidence},
                  "entities": [{"entity": name, "value": value, "start": text.find(value),
                                "end": text.find(value) + len(value)} for name, value in pairs]}
         return self.dialogue.handle(self.sender, text, parse)
@@ -247,3 +248,75 @@ def test_starting_a_stopped_notebook_is_priced_and_confirmed(course, aws_env, tm
     assert aws_env.describe_notebook_instance(NotebookInstanceName="pat-nb")["NotebookInstanceStatus"] == "Stopped"
     assert "Starting pat-nb" in pat.hears("yes", "affirm")
     assert aws_env.describe_notebook_instance(NotebookInstanceName="pat-nb")["NotebookInstanceStatus"] == "InService"
+
+
+# The requested slot wins: each answer below comes with the worst parse a model could
+# give it, at full confidence, and still answers the question the form asked.
+MISREAD_ANSWERS = [
+    ("notebook_name", "cancel-demo", "cancel"),
+    ("notebook_name", "stop-watch-nb", "stop_notebook"),
+    ("notebook_name", "lab-2", "detect_labels"),
+    ("notebook_instance_type", "ml.t3.medium", "ask_concept"),
+    ("notebook_instance_type", "t3 large", "instance_for_need"),
+    ("notebook_role", ROLE, "detect_pii"),
+    ("notebook_role", ROLE, "create_notebook"),
+]
+
+
+@pytest.mark.parametrize("slot, answer, misread_as", MISREAD_ANSWERS)
+def test_an_answer_that_checks_out_fills_the_requested_slot_whatever_the_intent(
+        course, aws_env, tmp_path, slot, answer, misread_as):
+    ann = Student(course, tmp_path)
+    ann.says("create a notebook", "create_notebook")
+    for earlier, value in (("notebook_name", "nb-1"), ("notebook_instance_type", "ml.t3.medium")):
+        if earlier == slot:
+            break
+        ann.says(value)
+    assert ann.slots["requested_slot"] == slot
+    ann.says(answer, misread_as, confidence=1.0)
+    expected = "ml.t3.large" if answer == "t3 large" else answer
+    assert ann.slots[slot] == expected
+    assert ann.dialogue.tracker_for("ann").active_loop in ("notebook_form", "confirm_form")
+
+
+@pytest.mark.parametrize("words", ["cancel", "Cancel.", "stop", "never mind", "forget it", "quit"])
+def test_an_explicit_change_of_mind_cancels_whatever_the_model_reads(course, aws_env, tmp_path, words):
+    bea = Student(course, tmp_path, sender="bea")
+    bea.says("create a notebook", "create_notebook")
+    assert "dropped that" in bea.hears(words, "inform", confidence=0.99)
+    assert bea.dialogue.tracker_for("bea").active_loop is None and bea.slots["notebook_name"] is None
+
+
+def test_a_clear_question_mid_form_is_answered_and_the_form_asks_again(course, aws_env, tmp_path):
+    cal = Student(course, tmp_path, sender="cal")
+    cal.says("create a notebook", "create_notebook")
+    reply = cal.hears("what is an instance type?", "ask_concept", instance_type="instance type")
+    assert "What should your notebook instance be called?" in reply
+    assert cal.slots["notebook_name"] is None and cal.slots["requested_slot"] == "notebook_name"
+
+
+def test_a_notebook_named_in_the_request_is_created_with_that_name(course, aws_env, tmp_path):
+    dan = Student(course, tmp_path, sender="dan")
+    question = dan.hears(f"please create a notebook instance named nb-demo-1 on ml.t3.medium with role {ROLE}",
+                         "create_notebook", instance_type="ml.t3.medium", role_arn=ROLE)
+    assert "create the notebook instance nb-demo-1 on ml.t3.medium" in question
+    assert aws_env.list_notebook_instances()["NotebookInstances"] == []
+    dan.says("yes", "affirm")
+    created = aws_env.describe_notebook_instance(NotebookInstanceName="nb-demo-1")
+    assert created["RoleArn"] == ROLE and created["InstanceType"] == "ml.t3.medium"
+
+
+def test_a_training_job_named_in_the_request_gets_that_name(course, aws_env, tmp_path):
+    eli = Student(course, tmp_path, sender="eli", role_arn=ROLE)
+    text = "start a training job called job-demo-1 with xgboost on s3://bucket/train/"
+    assert "Where should the trained model go?" in eli.hears(text, "create_training_job", algorithm="xgboost",
+                                                             s3_uri="s3://bucket/train/")
+    eli.says("s3://bucket/out/", s3_uri="s3://bucket/out/")
+    assert "start the training job job-demo-1" in eli.hears("ml.m5.large", instance_type="ml.m5.large")
+    assert "Started the training job job-demo-1" in eli.hears("yes", "affirm")
+    job = aws_env.describe_training_job(TrainingJobName="job-demo-1")
+    assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
+    # The next job, with no name given, gets a generated one again: the form started empty.
+    eli.says("train xgboost on s3://bucket/train/ and save it to s3://bucket/out/", "create_training_job",
+             (("s3_uri", "s3://bucket/train/"), ("s3_uri", "s3://bucket/out/")), algorithm="xgboost")
+    assert "start the training job coursebot-xgboost-" in eli.hears("ml.m5.large", instance_type="ml.m5.large")

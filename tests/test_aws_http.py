@@ -87,3 +87,39 @@ def test_chat_sandbox_speaks_and_prints_where_the_audio_is(course_copy):
     audio = re.search(r"attachment: (\S+\.mp3)", result.stdout)
     assert audio and Path(audio.group(1)).is_file(), result.stdout
     assert "haven't started anything" in result.stdout
+
+
+def test_requests_that_name_their_settings_create_exactly_that_over_http(course_copy, tmp_path, moto_server):
+    """Every setting in the first message, through the real server: nothing is asked again,
+    nothing is sent before the yes, and what AWS gets has the student's names, the tags and
+    the stopping condition."""
+    project = tmp_path / "project"
+    shutil.copytree(course_copy, project, ignore=shutil.ignore_patterns(".coursebot"))
+    edit(project / "coursebot.yml", "aws:\n", f"aws:\n  endpoint_url: {moto_server}\n  region: us-east-1\n")
+    sagemaker = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1",
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+    with serving(project, log_dir=tmp_path, env=FAKE_CREDENTIALS) as server:
+        question = chat(server.url, "ria", f"please create a notebook instance named nb-http-1 on ml.t3.medium "
+                                           f"with role {ROLE}")
+        assert "create the notebook instance nb-http-1 on ml.t3.medium" in question
+        assert sagemaker.list_notebook_instances()["NotebookInstances"] == []
+        assert "nb-http-1 is being created" in chat(server.url, "ria", "yes")
+
+        first = chat(server.url, "ria", "start a training job called job-http-1 with xgboost on "
+                                        "s3://course-data/train/")
+        assert "Where should the trained model go?" in first
+        assert "Which instance type" in chat(server.url, "ria", "s3://course-data/out/")
+        assert "Which IAM role" in chat(server.url, "ria", "ml.m5.large")
+        assert "start the training job job-http-1" in chat(server.url, "ria", ROLE)
+        assert sagemaker.list_training_jobs()["TrainingJobSummaries"] == []
+        assert "Started the training job job-http-1" in chat(server.url, "ria", "yes")
+
+    notebook = sagemaker.describe_notebook_instance(NotebookInstanceName="nb-http-1")
+    assert notebook["InstanceType"] == "ml.t3.medium" and notebook["RoleArn"] == ROLE
+    job = sagemaker.describe_training_job(TrainingJobName="job-http-1")
+    assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
+    assert job["OutputDataConfig"]["S3OutputPath"] == "s3://course-data/out/"
+    for arn in (notebook["NotebookInstanceArn"], job["TrainingJobArn"]):
+        tags = sagemaker.list_tags(ResourceArn=arn)["Tags"]
+        assert {"Key": "created-by", "Value": "coursebot"} in tags
+        assert {"Key": "coursebot:sender", "Value": "ria"} in tags

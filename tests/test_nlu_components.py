@@ -222,6 +222,39 @@ def test_calibration_never_trades_more_accuracy_than_allowed():
     assert kept.intent["name"] == "a"
 
 
+def test_a_message_of_words_the_training_never_used_falls_back_whatever_its_confidence(tmp_path):
+    data = TrainingData([example("what is a gizmo", "ask"), example("hello there", "greet")])
+    fallback = FallbackClassifier(threshold=0.1, ambiguity_threshold=0.0)
+    fallback.train(TrainingInput(data))
+    fallback.persist(tmp_path)
+    loaded = FallbackClassifier.load(tmp_path, {"threshold": 0.1, "ambiguity_threshold": 0.0})
+    for component in (fallback, loaded):
+        unknown, known, named = (ranked(("greet", 0.99), ("ask", 0.01), gold_text=text)
+                                 for text in ("qwzx plorp!", "hello qwzx", "qwzx plorp"))
+        named.add_entity("concept", "plorp", 5, 10, 1.0, "phrase_entity_extractor")
+        for message in (unknown, known, named):
+            component.process(message)
+        assert unknown.intent["name"] == "nlu_fallback"
+        assert known.intent["name"] == "greet" and named.intent["name"] == "greet"
+
+
+@pytest.mark.parametrize("text, seen", [
+    ("say 'the pipeline has six stages' out loud", 'say "text" out loud'),
+    ('what\'s the sentiment of "I love this course"', 'what\'s the sentiment of "text"'),
+    ("what is 'overfitting'?", "what is 'overfitting'?"),    # one quoted word is a topic, not a text
+    ("it's the students' notes", "it's the students' notes"),
+])
+def test_intent_features_do_not_read_the_words_of_a_quoted_text(text, seen):
+    assert Message(text).intent_text() == seen
+
+
+def test_entities_are_masked_outside_quoted_texts():
+    message = Message("explain P3 and say 'P3 is fast' aloud")
+    message.add_entity("instance_type", "ec2_p3", 8, 10, 1.0, "phrase_entity_extractor")
+    message.add_entity("instance_type", "ec2_p3", 20, 22, 1.0, "phrase_entity_extractor")
+    assert message.intent_text(mask_entities=True) == 'explain __instance_type__ and say "text" aloud'
+
+
 def test_fixed_thresholds_are_not_calibrated():
     fallback = FallbackClassifier(threshold=0.7, ambiguity_threshold=0.1)
     fallback.calibrate([ranked(("a", 0.9), ("b", 0.05))], ["a"])

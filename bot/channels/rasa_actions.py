@@ -59,7 +59,7 @@ class ServedProject:
 
     def context(self, tracker: Tracker) -> ActionContext:
         return ActionContext(tracker, self.project.domain, self.project.knowledge, self.responses,
-                             self.actions.get, self.aws)
+                             self.actions.get, self.aws, self.project.settings.dialogue.explicit())
 
 
 class _Adapter:
@@ -113,7 +113,8 @@ def form_validation(validator: FormValidator, form: str, context: ActionContext)
     already answer.
     """
     tracker = context.tracker
-    slots = context.domain.required_slots(form)
+    required_slots = context.domain.required_slots(form)
+    slots = [*required_slots, *(slot for slot in validator.optional_slots if slot not in required_slots)]
     this_turn = tracker.events_since_user()
     markers = [i for i, e in enumerate(this_turn) if isinstance(e, ActionExecuted) and e.name == form]
     before_marker = this_turn[:markers[-1]] if markers else this_turn
@@ -123,7 +124,7 @@ def form_validation(validator: FormValidator, form: str, context: ActionContext)
     if activating:
         known.update({slot: None for slot in slots})
         known.update(fresh)
-    required = validator.required_slots(list(slots), context)
+    required = validator.required_slots(list(required_slots), context)
     answers = validator.answers(required, fresh, known, context)
     known.update(answers)
     cleared = {slot: None for slot in slots if known.get(slot) is None and tracker.slots.get(slot) is not None}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.dialogue.domain import Domain
 from bot.dialogue.events import ActiveLoop, BotUttered, Event, Restarted, UserUttered
+from bot.dialogue.explicit import ExplicitIntents
 from bot.dialogue.responses import ResponseRenderer
 from bot.dialogue.tracker import Tracker
 from bot.knowledge.base import KnowledgeBase
@@ -27,9 +28,10 @@ class ActionContext:
 
     def __init__(self, tracker: Tracker, domain: Domain, knowledge: KnowledgeBase,
                  responses: ResponseRenderer, actions: Callable[[str], Action] | None = None,
-                 aws: AwsServices | None = None):
+                 aws: AwsServices | None = None, explicit: ExplicitIntents | None = None):
         self.tracker = tracker
         self._aws = aws
+        self.explicit = explicit or ExplicitIntents()
         self.domain = domain
         self.knowledge = knowledge
         self.responses = responses
@@ -60,6 +62,11 @@ class ActionContext:
     def intent(self) -> str | None:
         latest = self.tracker.latest_message
         return latest.intent if latest else None
+
+    @property
+    def explicit_intent(self) -> str | None:
+        """What the latest message explicitly means ("yes", "cancel", a button), or None."""
+        return self.explicit.intent(self.text)
 
     def entities(self, *names: str) -> list[dict[str, Any]]:
         """Entities of the latest message, in text order, optionally only of some types."""

@@ -3,7 +3,7 @@
 A test file holds `stories:`; each story is a list of steps. A `user` step sends a
 message (entity annotations such as `[P3](instance_type)` are checked, then stripped);
 the steps after it, up to the next `user`, say what must happen in that turn:
-`intent` (the NLU's intent for the message), `action` (the actions the bot runs, in
+`intent` (the intent the bot acts on: the NLU's, or an explicit phrase's), `action` (the actions the bot runs, in
 order), `bot` (text one of the bot's replies must contain, ignoring case),
 `slot_was_set` (slot values after the turn) and `active_loop` (the form running after
 the turn; null for none). A story stops at its first failure, which is reported with
@@ -148,7 +148,7 @@ def run_conversation_tests(agent: Any, tests: list[ConversationTest]) -> Outcome
 def _play(agent: Any, test: ConversationTest) -> Failure | None:
     sender = f"story-{uuid.uuid4().hex[:12]}"
     for turn in test.turns:
-        parse = agent.parse(turn.text)
+        parse = agent.dialogue.explicit.apply(turn.text, agent.parse(turn.text))
         found = {(e.get("entity"), turn.text[e.get("start", 0):e.get("end", 0)].lower()) for e in parse["entities"]}
         for entity, text in turn.entities:
             if (entity, text.lower()) not in found:

@@ -23,7 +23,13 @@ from bot.dialogue.slot_filling import slot_events
 
 
 class FormValidator(Action):
-    """Subclass with `name = "validate_<form>"` and `validate_<slot>` methods."""
+    """Subclass with `name = "validate_<form>"` and `validate_<slot>` methods.
+
+    `optional_slots` are slots the form never asks for but takes, checked, when a message
+    gives them (a training job's name); like the required ones, they start empty.
+    """
+
+    optional_slots: tuple[str, ...] = ()
 
     def run(self, context: ActionContext) -> list[Event]:
         return []  # Called through `validate`, by the form.
@@ -41,12 +47,13 @@ class FormValidator(Action):
         return slots
 
     def answers(self, required: list[str], fresh: dict[str, Any], known: dict[str, Any],
-                context: ActionContext) -> dict[str, Any]:
+                context: ActionContext, *, extract: bool = True) -> dict[str, Any]:
         """This turn's answers, checked: what the message filled (`fresh`), plus what
-        `extract_<slot>` finds for required slots with no value in `known`. An answer that
+        `extract_<slot>` finds for required slots with no value in `known` (unless not
+        `extract`: the message was a digression another action answered). An answer that
         fails its check is None. Our forms and Rasa's (through rasa-sdk) both call this."""
         found = dict(fresh)
-        for slot in required:
+        for slot in (*required, *self.optional_slots) if extract else ():
             if slot not in found and known.get(slot) is None:
                 extracted = self.extract(slot, context)
                 if extracted is not None:
@@ -67,6 +74,12 @@ class FormAction(Action):
     def name(self) -> str:  # type: ignore[override]
         return self._name
 
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """Every slot the form fills: the required ones, then the optional ones."""
+        optional = self.validator.optional_slots if self.validator else ()
+        return (*self.required_slots, *(slot for slot in optional if slot not in self.required_slots))
+
     def run(self, context: ActionContext) -> list[Event]:
         tracker = context.tracker
         events: list[Event] = []
@@ -76,15 +89,16 @@ class FormAction(Action):
             events.append(ActiveLoop(self.name))
             latest = tracker.latest_message
             extracted = slot_events(context.domain, latest, self.name, None, only_conditional=True) if latest else []
-            fresh.update({e.name: e.value for e in extracted if e.name in self.required_slots})
+            fresh.update({e.name: e.value for e in extracted if e.name in self.slots})
             # Start empty: forget answers from an earlier run of this form.
-            slots.update({slot: None for slot in self.required_slots})
+            slots.update({slot: None for slot in self.slots})
         required = self.required_slots
         if self.validator:
             required = self.validator.required_slots(list(self.required_slots), context)
-            fresh = self.validator.answers(required, fresh, slots, context)
+            digression = any(name != self.name for name in tracker.actions_since_user())
+            fresh = self.validator.answers(required, fresh, slots, context, extract=not digression)
         slots.update(fresh)
-        events += [SlotSet(slot, slots[slot]) for slot in self.required_slots if slots[slot] != tracker.slots.get(slot)]
+        events += [SlotSet(slot, slots.get(slot)) for slot in self.slots if slots.get(slot) != tracker.slots.get(slot)]
         missing = next((slot for slot in required if slots.get(slot) is None), None)
         if missing is None:
             return [*events, SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
@@ -100,4 +114,4 @@ class FormAction(Action):
     def _set_this_turn(self, context: ActionContext) -> dict[str, Any]:
         """Values for the form's slots that the latest message filled."""
         return {event.name: event.value for event in context.tracker.events_since_user()
-                if isinstance(event, SlotSet) and event.name in self.required_slots}
+                if isinstance(event, SlotSet) and event.name in self.slots}

@@ -15,6 +15,9 @@ from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.actions import ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT, Domain
 from bot.dialogue.events import ActionExecuted, BotUttered, Event, FollowupAction, SlotSet, UserUttered
+from bot.dialogue.explicit import ExplicitIntents
+from bot.dialogue.form_answers import requested_answer
+from bot.dialogue.forms import FormValidator
 from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, FormPolicy, Policy
 from bot.dialogue.responses import ResponseRenderer
 from bot.dialogue.slot_filling import slot_events
@@ -32,8 +35,9 @@ class DialogueManager:
     def __init__(self, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                  policies: list[Policy], store: TrackerStore | None = None,
                  responses: ResponseRenderer | None = None, locks: LockStore | None = None,
-                 aws: AwsServices | None = None):
+                 aws: AwsServices | None = None, explicit: ExplicitIntents | None = None):
         self.domain = domain
+        self.explicit = explicit or ExplicitIntents()
         self.aws = aws
         self.actions = actions
         self.knowledge = knowledge
@@ -46,12 +50,12 @@ class DialogueManager:
     def for_flows(cls, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                   rules: list, stories: list, store: TrackerStore | None = None,
                   locks: LockStore | None = None, response_selection: str = "random",
-                  aws: AwsServices | None = None) -> DialogueManager:
+                  aws: AwsServices | None = None, explicit: ExplicitIntents | None = None) -> DialogueManager:
         """The default policy ensemble: the active form, rules, stories, then the fallback."""
         forms = {form: domain.required_slots(form) for form in domain.forms}
         policies: list[Policy] = [FormPolicy(forms), FlowPolicy(rules), FlowPolicy(stories), FallbackPolicy()]
         responses = ResponseRenderer(domain.responses, selection=response_selection)
-        return cls(domain, actions, knowledge, policies, store, responses, locks, aws)
+        return cls(domain, actions, knowledge, policies, store, responses, locks, aws, explicit)
 
     def tracker_for(self, sender_id: str) -> Tracker:
         initial = {name: slot.initial_value for name, slot in self.domain.slots.items()}
@@ -74,10 +78,15 @@ class DialogueManager:
     def _handle(self, sender_id: str, text: str, parse: dict[str, Any],
                 filled_slots: dict[str, Any]) -> list[dict[str, Any]]:
         tracker = self.tracker_for(sender_id)
+        parse = self.explicit.apply(text, parse)
         user = UserUttered(text, parse)
         tracker.add(user)
         tracker.extend(slot_events(self.domain, user, tracker.active_loop, tracker.slots.get(REQUESTED_SLOT)))
         tracker.extend(SlotSet(name, value) for name, value in filled_slots.items() if name in self.domain.slots)
+        answer = requested_answer(tracker, self.domain, self._validator(tracker.active_loop),
+                                  lambda: self._context(tracker), self.explicit.intent(text))
+        if answer is not None:
+            tracker.add(answer)
         replies: list[dict[str, Any]] = []
         followup: str | None = None
         for _ in range(MAX_ACTIONS_PER_TURN):
@@ -102,9 +111,16 @@ class DialogueManager:
                 return name
         return LISTEN
 
+    def _context(self, tracker: Tracker) -> ActionContext:
+        return ActionContext(tracker, self.domain, self.knowledge, self.responses, self.actions.get, self.aws,
+                             self.explicit)
+
+    def _validator(self, form: str | None) -> FormValidator | None:
+        validator = self.actions.get(f"validate_{form}") if form and f"validate_{form}" in self.actions else None
+        return validator if isinstance(validator, FormValidator) else None
+
     def _run(self, name: str, tracker: Tracker) -> list[dict[str, Any]]:
-        context = ActionContext(tracker, self.domain, self.knowledge, self.responses, self.actions.get,
-                                self.aws)
+        context = self._context(tracker)
         try:
             events: list[Event] = list(self.actions.get(name).run(context) or [])
         except Exception:

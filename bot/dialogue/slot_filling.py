@@ -31,20 +31,39 @@ def slot_events(domain: Domain, user: UserUttered, active_loop: str | None,
     return events
 
 
+def candidate(domain: Domain, user: UserUttered, slot_name: str, active_loop: str | None,
+              requested_slot: str | None) -> Any:
+    """What the slot's entity and text mappings would take from `user`, whatever its
+    intent: the candidate answer that a form checks with its validator."""
+    slot = domain.slots.get(slot_name)
+    for mapping in slot.mappings if slot else ():
+        if mapping.type not in ("from_entity", "from_text"):
+            continue
+        if mapping.conditions and not _conditions_hold(mapping, active_loop, requested_slot):
+            continue
+        value = _value(mapping, user, slot.type)
+        if value is not None:
+            return value
+    return None
+
+
 def _applies(mapping: SlotMapping, user: UserUttered, active_loop: str | None,
              requested_slot: str | None) -> bool:
     if mapping.intent and user.intent not in mapping.intent:
         return False
     if user.intent in mapping.not_intent:
         return False
-    if mapping.conditions and not any(
-            condition.active_loop == active_loop
-            and (condition.requested_slot is None or condition.requested_slot == requested_slot)
-            for condition in mapping.conditions):
+    if mapping.conditions and not _conditions_hold(mapping, active_loop, requested_slot):
         return False
     if mapping.type == "from_trigger_intent":
         return active_loop is None
     return True
+
+
+def _conditions_hold(mapping: SlotMapping, active_loop: str | None, requested_slot: str | None) -> bool:
+    return any(condition.active_loop == active_loop
+               and (condition.requested_slot is None or condition.requested_slot == requested_slot)
+               for condition in mapping.conditions)
 
 
 def _value(mapping: SlotMapping, user: UserUttered, slot_type: str) -> Any:

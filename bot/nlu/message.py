@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# A passage in quotes of two words or more: what a student wants analysed or spoken
+# ("say 'the pipeline has six stages' out loud"), not how they ask.
+_QUOTED = re.compile(r"\"[^\"]*\s[^\"]*\"|“[^”]*\s[^”]*”|‘[^’]*\s[^’]*’|(?<!\w)'[^']*\s[^']*'(?!\w)")
+QUOTED_PLACEHOLDER = "text"
 
 
 @dataclass
@@ -15,6 +21,23 @@ class Message:
     # Featurizers' output by featurizer name (dense NumPy vectors or sparse rows);
     # classifiers read them. Never part of the parse result.
     features: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def quoted_spans(self) -> list[tuple[int, int]]:
+        """Where the quoted passages of two or more words are (quotes included)."""
+        return [match.span() for match in _QUOTED.finditer(self.text)]
+
+    def intent_text(self, *, mask_entities: bool = False) -> str:
+        """The text as intent features see it: each quoted passage of two or more words
+        becomes '"text"', so that its words do not decide what the student asks for;
+        with `mask_entities`, each entity outside them becomes its type (`__concept__`)."""
+        spans = [(start, end, f'"{QUOTED_PLACEHOLDER}"') for start, end in self.quoted_spans()]
+        if mask_entities:
+            spans += [(e["start"], e["end"], f"__{e['entity']}__") for e in self.entities
+                      if not any(start <= e["start"] and e["end"] <= end for start, end, _ in spans)]
+        text = self.text
+        for start, end, replacement in sorted(spans, reverse=True):
+            text = f"{text[:start]}{replacement}{text[end:]}"
+        return text
 
     def add_entity(self, entity: str, value: str, start: int, end: int, confidence: float,
                    extractor: str) -> bool:

@@ -24,7 +24,7 @@ from bot.nlu.persistence import load_json, save_json
 from bot.nlu.registry import component_class
 from bot.settings import ComponentSpec
 
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 METADATA_FILE = "metadata.json"
 _DIRECT = re.compile(r"^/(?P<intent>[\w-]+)(?P<entities>\{.*\})?\s*$", re.DOTALL)
 

@@ -8,14 +8,19 @@ With `auto` (the default) both are chosen on held-out predictions, not by hand: 
 pair that catches the most out-of-scope messages (or, without any, the most wrong
 answers) while costing at most `max_accuracy_drop` of in-scope accuracy; among equals,
 the strictest.
+
+A message none of whose words the training data ever used, and in which no entity was
+found ("qwzx plorp vrenk"), is nlu_fallback whatever the classifier says: it can only
+guess there, and a guess that moves with every training run must not steer anything.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.component import INTENT, Component
+from bot.nlu.component import INTENT, Component, TrainingInput
 from bot.nlu.message import Message
 from bot.nlu.persistence import load_json, save_json
 
@@ -23,6 +28,11 @@ FALLBACK_INTENT = "nlu_fallback"
 AUTO = "auto"
 _STATE = "thresholds.json"
 _MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def words(text: str) -> set[str]:
+    return {word.casefold() for word in _WORD.findall(text)}
 
 
 class FallbackClassifier(Component):
@@ -39,6 +49,10 @@ class FallbackClassifier(Component):
         self.margin_ = (self.options["ambiguity_threshold"]
                         if self.options["ambiguity_threshold"] != AUTO else 0.05)
         self.calibration_: dict[str, Any] = {}
+        self.vocabulary_: frozenset[str] = frozenset()
+
+    def train(self, training: TrainingInput) -> None:
+        self.vocabulary_ = frozenset().union(*(words(m.intent_text()) for m in training.messages))
 
     def validate_options(self) -> None:
         for key in ("threshold", "ambiguity_threshold", "max_accuracy_drop"):
@@ -98,13 +112,17 @@ class FallbackClassifier(Component):
             return
         top = ranking[0]["confidence"]
         second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
-        if top < self.threshold_ or top - second < self.margin_:
+        if top < self.threshold_ or top - second < self.margin_ or self._unknown_words_only(message):
             message.intent = {"name": FALLBACK_INTENT, "confidence": round(float(self.threshold_), 4)}
             message.intent_ranking = [dict(message.intent), *ranking]
 
+    def _unknown_words_only(self, message: Message) -> bool:
+        found = words(message.intent_text())
+        return bool(found) and bool(self.vocabulary_) and not message.entities and found.isdisjoint(self.vocabulary_)
+
     def persist(self, directory: Path) -> None:
         save_json(directory, _STATE, {"threshold": self.threshold_, "ambiguity_threshold": self.margin_,
-                                      "calibration": self.calibration_})
+                                      "calibration": self.calibration_, "vocabulary": sorted(self.vocabulary_)})
 
     @classmethod
     def load(cls, directory: Path, options: dict[str, Any]) -> FallbackClassifier:
@@ -112,4 +130,5 @@ class FallbackClassifier(Component):
         state = load_json(directory, _STATE)
         component.threshold_, component.margin_ = state["threshold"], state["ambiguity_threshold"]
         component.calibration_ = state.get("calibration", {})
+        component.vocabulary_ = frozenset(state["vocabulary"])
         return component

@@ -5,7 +5,8 @@ misspellings (character n-grams still overlap), and short commands like "next".
 
 With `mask_entities`, entity spans are replaced by their type before featurising
 ("what is overfitting" -> "what is __concept__"), so the classifier learns how
-students ask rather than which topics happened to appear under which intent.
+students ask rather than which topics happened to appear under which intent. Quoted
+passages (a text to analyse or speak) are masked likewise (`Message.intent_text`).
 
 Vocabularies are stored as JSON and IDF weights as NumPy arrays; the vectorisers are
 rebuilt through scikit-learn's public fitted attributes, without pickle.
@@ -71,11 +72,7 @@ class NgramFeaturizer(Component):
             message.features[self.name] = matrix[row]
 
     def _featurised_text(self, message: Message) -> str:
-        text = message.text
-        if self.options["mask_entities"]:
-            for entity in sorted(message.entities, key=lambda e: e["start"], reverse=True):
-                text = f"{text[:entity['start']]}__{entity['entity']}__{text[entity['end']:]}"
-        return text
+        return message.intent_text(mask_entities=self.options["mask_entities"])
 
     def _new_vectorizers(self) -> list:
         import numpy as np

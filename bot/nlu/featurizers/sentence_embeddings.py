@@ -90,7 +90,7 @@ class SentenceEmbedder(Component):
         if self.options["fine_tune_epochs"] > 0:
             from bot.nlu.featurizers.fine_tuning import fine_tune
 
-            fine_tune(self._encoder, self._tokenizer, [m.text for m in training.messages], training.labels,
+            fine_tune(self._encoder, self._tokenizer, [m.intent_text() for m in training.messages], training.labels,
                       epochs=self.options["fine_tune_epochs"], max_steps=self.options["max_steps"],
                       learning_rate=self.options["learning_rate"],
                       batch_size=self.options["batch_size"], seed=self.options["random_state"],
@@ -109,7 +109,7 @@ class SentenceEmbedder(Component):
         self.process_batch([message])
 
     def process_batch(self, messages: list[Message], progress=None) -> None:
-        vectors = self.embed([m.text for m in messages], progress=progress)
+        vectors = self.embed([m.intent_text() for m in messages], progress=progress)
         for message, vector in zip(messages, vectors, strict=True):
             message.features[self.name] = vector
 
