@@ -28,7 +28,7 @@ if [[ $sudo != unavailable ]] && command -v apt-get >/dev/null; then
     fi
 fi
 cat >&2 <<MESSAGE
-make test: cannot run every test here: ${missing[*]} is missing and could not be installed.
+make test: cannot run every test here. Missing, and not installable from here: ${missing[*]}.
   Without redis-server: the Redis tracker and lock store tests (tests/test_stores.py) cannot run.
   Without chromium and chromium-driver: the web widget tests (tests/test_widget.py) cannot run.
 Install them, then run make test again:
