@@ -132,8 +132,8 @@ def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, 
     locks = lock_store_from_config(endpoints.get("lock_store"))
     sock = server.bind(host, port)
     with _aws_services(project_dir, sandbox, dry_run) as aws:
-        with _progress("Loading the bot (training first if the data changed)") as on_step:
-            agent = Agent.from_project(project, on_step=on_step, store=store, locks=locks, aws=aws)
+        _train_if_needed(project)
+        agent = Agent.from_project(project, train_if_needed=False, store=store, locks=locks, aws=aws)
         if media_dir is None:
             media_dir = aws.settings.media_dir
             media_dir.mkdir(parents=True, exist_ok=True)
@@ -434,14 +434,28 @@ def _aws_services(project_dir: Path, sandbox: bool, dry_run: bool) -> Iterator:
 
 def _load_agent(project_dir: Path, quiet: bool = False, aws=None):
     from bot.agent import Agent
-    from bot.nlu import training
     from bot.project import load_project
 
     project = load_project(project_dir)
-    if not training.is_current(project):
-        with _progress("Training the NLU model (the data changed)", quiet) as on_step:
-            training.train(project, on_step=on_step)
-    return Agent.load(project_dir, train_if_needed=False, aws=aws)
+    _train_if_needed(project, quiet)
+    return Agent.from_project(project, train_if_needed=False, aws=aws)
+
+
+def _train_if_needed(project, quiet: bool = False) -> None:
+    """Trains a missing, damaged or out-of-date model, saying so in a line that stays
+    (also in a log, where a progress bar does not show) before the progress bar."""
+    from bot.nlu import training
+
+    reason = training.why_not_current(project)
+    if reason is None:
+        return
+    if not quiet:
+        errors.print(f"The NLU model {reason}: training it now (a few minutes on 2 cores). To train ahead of "
+                     "time, run `coursebot train`.", markup=False, soft_wrap=True)
+    with _progress("Training the NLU model", quiet) as on_step:
+        result = training.train(project, on_step=on_step)
+    if not quiet:
+        errors.print(f"Trained in {result.seconds:.0f} s.", markup=False)
 
 
 @contextmanager

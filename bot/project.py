@@ -58,6 +58,10 @@ class Project:
         return digest.hexdigest()
 
 
+# Problems that stop a file from being read at all.
+ROOT_CAUSES = ("yaml-syntax", "duplicate-key", "encoding", "unreadable", "missing-file")
+
+
 def load_project(root: Path | str = ".") -> Project:
     """Loads a project; raises ProjectError listing every error (warnings are dropped)."""
     project, problems = read_project(root)
@@ -81,6 +85,11 @@ def read_project(root: Path | str = ".") -> tuple[Project | None, list[Problem]]
     _check_rasa_config(root / RASA_CONFIG_FILE, problems)
     knowledge, knowledge_problems = read_knowledge(root / KNOWLEDGE_DIR)
     problems += knowledge_problems
+    root_causes = [p for p in problems if p.code in ROOT_CAUSES and p.severity == "error"]
+    if root_causes:
+        # A file that could not be read leaves its names undefined everywhere else: those
+        # hundreds of follow-on errors would hide the one to fix.
+        return None, root_causes
     problems += check_references(domain, nlu, rules + stories, knowledge)
     if settings is None:
         return None, problems

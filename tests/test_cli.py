@@ -111,3 +111,45 @@ def test_sync_regenerates_lookups_from_aliases(tiny):
     assert "updated" in coursebot("data", "sync", project=tiny).stdout
     assert "- gadget" in (tiny / "nlu_data" / "knowledge_entities.yml").read_text()
     assert "already up to date" in coursebot("data", "sync", project=tiny).stdout
+
+
+@pytest.fixture
+def damaged_copy(course_copy, tmp_path):
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(course_copy, copy, ignore=shutil.ignore_patterns(".coursebot"))
+    return copy
+
+
+@pytest.mark.parametrize("damage", ["truncated arrays", "state of the wrong type", "encoder cut short"])
+def test_a_damaged_model_is_one_sentence_that_says_how_to_fix_it(damaged_copy, damage):
+    model = damaged_copy / "models" / "nlu"
+    if damage == "truncated arrays":
+        target = model / "4_ngram_featurizer" / "arrays.npz"
+        target.write_bytes(target.read_bytes()[:100])
+    elif damage == "state of the wrong type":
+        (model / "6_fallback_classifier" / "thresholds.json").write_text("[1, 2, 3]")
+    else:
+        [encoder] = [p for p in (model / "3_sentence_embedder").iterdir() if p.stat().st_size > 1_000_000]
+        encoder.write_bytes(encoder.read_bytes()[:4096])
+    result = coursebot("ask", "what is overfitting?", project=damaged_copy)
+    assert result.returncode == 1
+    assert "the model is damaged" in result.stderr and "coursebot train --force" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
+
+
+def test_serve_says_it_trains_a_missing_model_before_it_does(tiny, tmp_path):
+    import os
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0", "--project", str(tiny)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert first.startswith("The NLU model is missing: training it now"), first
+        listening = process.stdout.readline()
+        assert "CourseBot is listening on http://127.0.0.1:" in listening
+    finally:
+        os.kill(process.pid, signal.SIGINT)
+        process.communicate(timeout=30)

@@ -43,6 +43,21 @@ def test_bad_yaml(tiny):
     assert problem.location.path.name == "domain.yml" and problem.location.line is not None
 
 
+@pytest.mark.parametrize("file, old, new", [
+    ("domain.yml", "intents:", "intents: ["),             # a syntax error
+    ("domain.yml", "responses:", "intents:\n  - x\nresponses:"),  # a key given twice
+])
+def test_one_yaml_mistake_in_the_course_is_reported_alone(tmp_path, file, old, new):
+    """Without domain.yml, every intent, action and slot of every other file is undefined:
+    the one error to fix must not drown in hundreds of follow-on ones."""
+    from tests.conftest import ROOT, copy_project
+
+    project = copy_project(ROOT, tmp_path / "course")
+    edit(project / file, old, new)
+    errors = load_errors(project)
+    assert len(errors) == 1 and errors[0].code in ("yaml-syntax", "duplicate-key"), errors
+
+
 def test_unknown_key_suggests_the_right_one(tiny):
     edit(tiny / "domain.yml", "responses:", "responsess:")
     problem = only(load_errors(tiny), "unknown-key")

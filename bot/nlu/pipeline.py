@@ -127,11 +127,28 @@ class NLUPipeline:
         if metadata.get("model_format") != MODEL_FORMAT:
             raise ModelError(f"the model in {directory} has format {metadata.get('model_format')}, this "
                              f"CourseBot reads format {MODEL_FORMAT}; run `coursebot train --force`")
-        specs = [ComponentSpec(spec["name"], {k: v for k, v in spec.items() if k != "name"})
-                 for spec in metadata["pipeline"]]
-        components = [component_class(spec.name).load(directory / f"{index}_{spec.name}", spec.options)
-                      for index, spec in enumerate(specs)]
+        try:
+            specs = [ComponentSpec(spec["name"], {k: v for k, v in spec.items() if k != "name"})
+                     for spec in metadata["pipeline"]]
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ModelError(f"the model in {directory} is damaged (its {METADATA_FILE} lacks {error}); "
+                             "run `coursebot train --force`") from None
+        components = [_load_component(directory / f"{index}_{spec.name}", spec) for index, spec in enumerate(specs)]
         return cls(components, specs, metadata.get("intents", [])), metadata
+
+
+def _load_component(directory: Path, spec: ComponentSpec) -> Component:
+    """One component from its folder. Its files are data that anything may have damaged
+    (a copy cut short, a hand edit): whatever they make a loader raise becomes one
+    ModelError that says how to fix it, never a traceback."""
+    kind = component_class(spec.name)
+    try:
+        return kind.load(directory, spec.options)
+    except (ModelError, ConfigError):
+        raise
+    except Exception as error:  # noqa: BLE001  (numpy, torch, spaCy and JSON shapes each fail their own way)
+        raise ModelError(f"the model is damaged: {directory.name} cannot be read ({type(error).__name__}: "
+                         f"{str(error)[:200]}); run `coursebot train --force`") from None
 
 
 def check_order(components: list[Component]) -> None:

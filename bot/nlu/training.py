@@ -45,11 +45,23 @@ def fingerprint(project: Project) -> str:
 
 def is_current(project: Project) -> bool:
     """True when the stored model was trained from exactly this project and code."""
+    return why_not_current(project) is None
+
+
+def why_not_current(project: Project) -> str | None:
+    """Why the stored model cannot serve this project ("is missing", ...), or None."""
+    path = model_dir(project) / METADATA_FILE
     try:
-        stored = json.loads((model_dir(project) / METADATA_FILE).read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "is missing"
     except (OSError, ValueError):
-        return False
-    return stored.get("fingerprint") == fingerprint(project)
+        return "is damaged"
+    if not isinstance(stored, dict):
+        return "is damaged"
+    if stored.get("fingerprint") != fingerprint(project):
+        return "is out of date (the data, the settings or CourseBot changed)"
+    return None
 
 
 def train(project: Project, *, force: bool = False, on_step: StepCallback | None = None) -> TrainResult:
