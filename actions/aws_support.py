@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.aws import AwsProblem, AwsServices, BillableRequest, checks
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.events import Event, FollowupAction, SlotSet
+from bot.dialogue.events import ActionExecuted, ActiveLoop, Event, FollowupAction, SlotSet, UserUttered
 from bot.dialogue.forms import FormValidator
 
 CONFIRM_FORM = "confirm_form"
@@ -52,6 +53,46 @@ class AwsAction(Action):
 
     def after_problem(self, context: ActionContext) -> list[Event]:
         return []
+
+
+class MeteredAction(AwsAction):
+    """A call AWS bills per request or character (Comprehend, Polly, Rekognition): at most
+    `aws: metered_per_hour` of them per student per hour, counted from the conversation
+    itself so that every server process sees the same count, and texts of at most
+    `aws: max_text_chars`."""
+
+    def run_aws(self, context: ActionContext, aws: AwsServices) -> list[Event]:
+        limit = aws.settings.metered_per_hour
+        since = time.time() - 3600
+        metered = _names_of_subclasses(MeteredAction)
+        used = sum(1 for event in context.tracker.events
+                   if isinstance(event, ActionExecuted) and event.name in metered and event.timestamp >= since)
+        if used >= limit:
+            raise AwsProblem(f"You have used Comprehend, Polly and Rekognition {used} times in the last hour, "
+                             f"the most your instructor allows ({limit}). Please try again later.", "rate-limited")
+        return self.run_metered(context, aws)
+
+    @abstractmethod
+    def run_metered(self, context: ActionContext, aws: AwsServices) -> list[Event]:
+        ...
+
+    @staticmethod
+    def limited_text(text: str, aws: AwsServices) -> str:
+        """`text` if it is within the instructor's length limit."""
+        limit = aws.settings.max_text_chars
+        if len(text) > limit:
+            raise AwsProblem(f"That text is {len(text):,} characters long; your instructor allows at most "
+                             f"{limit:,} here. Please send a shorter one.", "too-long")
+        return text
+
+
+def _names_of_subclasses(cls: type[Action]) -> set[str]:
+    names, todo = set(), [cls]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            names.add(sub.name)
+            todo.append(sub)
+    return names
 
 
 class ConfirmedAction(AwsAction):
@@ -119,6 +160,38 @@ class ActionAskConfirmed(Action):
         return []
 
 
+class ValidateConfirmForm(FormValidator):
+    """Consent is an explicit yes: a phrase the project lists as `affirm` in `dialogue:
+    explicit_intents`, or the button. Whatever the classifier makes of "hmm", "wait" or
+    "yes?", it is not a yes: the question is asked once more, then the request is dropped
+    with nothing done. Any no is a no. Lex's confirmationState counts only with a
+    transcript that says yes, so nothing a client sends stands in for it."""
+
+    name = "validate_confirm_form"
+
+    def validate_confirmed(self, value: Any, context: ActionContext) -> bool | None:
+        explicit = context.explicit_intent
+        if explicit == "affirm":
+            return True
+        if explicit == "deny" or value is False or context.intent == "deny":
+            return False
+        if self._asked_twice(context):
+            context.utter("utter_confirm_dropped")
+            return False
+        context.utter("utter_confirm_unclear")
+        return None
+
+    @staticmethod
+    def _asked_twice(context: ActionContext) -> bool:
+        """Whether an earlier message already failed to answer this confirmation."""
+        answers = 0
+        for event in reversed(context.tracker.current_events):
+            if isinstance(event, ActiveLoop) and event.name == CONFIRM_FORM:
+                break
+            answers += isinstance(event, UserUttered)
+        return answers > 1
+
+
 class ActionRunConfirmed(Action):
     """Runs the pending action's `execute` after a yes; after a no, does nothing."""
 
@@ -142,17 +215,36 @@ class ActionRunConfirmed(Action):
 
 
 class SageMakerFormValidator(FormValidator):
-    """A form that needs an IAM execution role asks for one only when the settings name none."""
+    """A form that needs an IAM execution role asks for one only when the instructor allows
+    several; a student picks among those and never types in a new one."""
 
     role_slot: str = ""
 
     def required_slots(self, slots: list[str], context: ActionContext) -> list[str]:
-        if context.aws.settings.role_arn:
+        if len(context.aws.guardrails.allowed_roles()) == 1:
             return [slot for slot in slots if slot != self.role_slot]
         return slots
 
     def validate_role(self, value: Any, context: ActionContext) -> str | None:
-        return checked(context, checks.role_arn, value)
+        return checked(context, context.aws.guardrails.role, value)
+
+
+class AskForRole(Action):
+    """Offers the instructor's execution roles as buttons; with none configured, says so
+    and ends the form, since nothing could be started."""
+
+    def run(self, context: ActionContext) -> list[Event]:
+        allowed = context.aws.guardrails.allowed_roles()
+        if not allowed:
+            try:
+                context.aws.guardrails.role(None)
+            except AwsProblem as problem:
+                context.say(problem.student_message)
+            return [ActiveLoop(None)]
+        question = context.responses.render(f"utter_ask_{self.name.removeprefix('action_ask_')}") or {}
+        context.say(question.get("text") or "Which IAM role should SageMaker use?",
+                    buttons=[{"title": role.rsplit("/", 1)[-1], "payload": role} for role in allowed])
+        return []
 
 
 def given_name(text: str) -> str | None:

@@ -10,7 +10,7 @@ from bot.dialogue.actions import ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.dialogue.forms import FormValidator
 
-from .aws_support import AwsAction
+from .aws_support import MeteredAction
 
 SOURCE = "image_source"
 ANALYSIS = "image_analysis"
@@ -23,10 +23,10 @@ class ValidateImageForm(FormValidator):
         return str(value).strip().strip("\"'`") or None
 
 
-class ActionAnalyzeImage(AwsAction):
+class ActionAnalyzeImage(MeteredAction):
     name = "action_analyze_image"
 
-    def run_aws(self, context: ActionContext, aws: AwsServices) -> list[Event]:
+    def run_metered(self, context: ActionContext, aws: AwsServices) -> list[Event]:
         analysis = context.slots.get(ANALYSIS) or "labels"
         answer = aws.rekognition.analyze(analysis, context.slots.get(SOURCE) or "")
         context.say(_describe(analysis, answer))

@@ -19,6 +19,7 @@ from bot.dialogue.events import Event, SlotSet
 
 from .aws_support import (
     PENDING_TARGET,
+    AskForRole,
     AwsAction,
     BillableAction,
     ConfirmedAction,
@@ -74,6 +75,10 @@ class ValidateNotebookForm(SageMakerFormValidator):
 
     def validate_notebook_role(self, value: Any, context: ActionContext) -> str | None:
         return self.validate_role(value, context)
+
+
+class ActionAskNotebookRole(AskForRole):
+    name = "action_ask_notebook_role"
 
 
 class ActionAskNotebookInstanceType(Action):

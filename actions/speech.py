@@ -10,7 +10,7 @@ from bot.dialogue.actions import ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.dialogue.forms import FormValidator
 
-from .aws_support import AwsAction, quoted_text, text_answer
+from .aws_support import AwsAction, MeteredAction, quoted_text, text_answer
 
 TEXT = "speech_text"
 
@@ -25,14 +25,14 @@ class ValidateSpeechForm(FormValidator):
         return text_answer(value)
 
 
-class ActionSpeak(AwsAction):
+class ActionSpeak(MeteredAction):
     name = "action_speak"
 
-    def run_aws(self, context: ActionContext, aws: AwsServices) -> list[Event]:
+    def run_metered(self, context: ActionContext, aws: AwsServices) -> list[Event]:
         voice = context.slots.get("voice") or aws.settings.default_voice
-        path = aws.polly.speak(context.slots.get(TEXT) or "", voice)
+        path = aws.polly.speak(self.limited_text(context.slots.get(TEXT) or "", aws), voice)
         context.say(f"Here it is, in {voice.capitalize()}'s voice.",
-                    attachment={"type": "audio", "payload": {"src": f"/media/{path.name}", "path": str(path)}})
+                    attachment={"type": "audio", "payload": {"src": f"/media/{path.name}"}})
         return [SlotSet(TEXT, None)]
 
     def after_problem(self, context: ActionContext) -> list[Event]:

@@ -14,7 +14,7 @@ from bot.dialogue.actions import ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.dialogue.forms import FormValidator
 
-from .aws_support import AwsAction, quoted_text, text_answer
+from .aws_support import MeteredAction, quoted_text, text_answer
 
 TEXT = "analysis_text"
 ANALYSIS = "text_analysis"
@@ -32,12 +32,12 @@ class ValidateTextAnalysisForm(FormValidator):
         return text_answer(value)
 
 
-class ActionAnalyzeText(AwsAction):
+class ActionAnalyzeText(MeteredAction):
     name = "action_analyze_text"
 
-    def run_aws(self, context: ActionContext, aws: AwsServices) -> list[Event]:
+    def run_metered(self, context: ActionContext, aws: AwsServices) -> list[Event]:
         analysis = context.slots.get(ANALYSIS) or "sentiment"
-        text = context.slots.get(TEXT) or ""
+        text = self.limited_text(context.slots.get(TEXT) or "", aws)
         context.say(_describe(analysis, aws.comprehend.analyze(analysis, text), text))
         return [SlotSet(TEXT, None)]
 

@@ -12,11 +12,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.aws import AwsServices, BillableRequest, checks
+from bot.aws import AwsServices, BillableRequest
 from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.events import Event, SlotSet
 
 from .aws_support import (
+    AskForRole,
     AwsAction,
     BillableAction,
     SageMakerFormValidator,
@@ -82,8 +83,12 @@ class ValidateTrainingForm(SageMakerFormValidator):
 
 
 def _s3(value: Any, context: ActionContext) -> str | None:
-    location = checked(context, checks.s3_uri, value)
+    location = checked(context, context.aws.guardrails.s3_location, value)
     return location.uri if location else None
+
+
+class ActionAskTrainingRole(AskForRole):
+    name = "action_ask_training_role"
 
 
 class ActionAskTrainingInstanceType(Action):

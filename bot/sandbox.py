@@ -68,7 +68,8 @@ def start_sandbox(settings: AwsSettings) -> Sandbox:
         server.stop()
         raise
     sandboxed = settings.with_changes(endpoint_url=endpoint, region=REGION, profile=None, role_arn=role_arn,
-                                      sandbox=True, max_attempts=1)
+                                      sandbox=True, max_attempts=1,
+                                      s3_prefixes=(*settings.s3_prefixes, f"s3://{BUCKET}/"))
     return Sandbox(endpoint, sandboxed, server)
 
 

@@ -51,6 +51,14 @@ def course_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
+def owner_tag(project_root: Path, sender_id: str) -> dict[str, str]:
+    """The owner tag a bot serving `project_root` puts on what it starts for `sender_id`."""
+    from bot.aws.guardrails import SENDER_TAG, TAG_PURPOSE
+    from bot.server_key import keyed_hash, server_key
+
+    return {"Key": SENDER_TAG, "Value": keyed_hash(server_key(project_root), sender_id, TAG_PURPOSE)}
+
+
 def unreachable_aws(project: Project) -> AwsServices:
     """AWS services that can never reach a real account: a closed loopback port, fake
     keys and no retries, so a conversation test that ends in an AWS call costs nothing

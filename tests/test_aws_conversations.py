@@ -15,6 +15,7 @@ from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.manager import DialogueManager
 from bot.project import load_project
 from tests.conftest import ROOT as COURSE_DIR
+from tests.conftest import owner_tag
 
 ROLE = "arn:aws:iam::123456789012:role/CourseRole"
 REGION = "us-east-1"
@@ -91,7 +92,7 @@ def test_the_notebook_form_asks_rejects_confirms_and_creates_a_tagged_instance(c
     assert created["InstanceType"] == "ml.t3.medium" and created["RoleArn"] == ROLE
     tags = aws_env.list_tags(ResourceArn=created["NotebookInstanceArn"])["Tags"]
     assert {"Key": "created-by", "Value": "coursebot"} in tags
-    assert {"Key": "coursebot:sender", "Value": "ann"} in tags
+    assert owner_tag(COURSE_DIR, "ann") in tags
     assert ann.slots["pending_action"] is None and ann.slots["confirmed"] is None
 
 
@@ -134,7 +135,7 @@ def test_a_training_job_gets_the_guardrails_and_its_status_can_be_asked(course, 
     assert job["ResourceConfig"]["InstanceType"] == "ml.m5.large" and job["ResourceConfig"]["InstanceCount"] == 1
     assert "sagemaker-xgboost" in job["AlgorithmSpecification"]["TrainingImage"]
     assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == "s3://course-data/train/"
-    assert {"Key": "coursebot:sender", "Value": "dee"} in aws_env.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    assert owner_tag(COURSE_DIR, "dee") in aws_env.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
 
     status = dee.hears("how is my job doing?", "training_job_status")
     assert status.startswith(f"{summary['TrainingJobName']} is {job['TrainingJobStatus']}")
@@ -146,9 +147,9 @@ def test_the_training_form_asks_for_each_missing_value(course, aws_env, tmp_path
     assert "Which built-in algorithm" in eve.hears("start a training job", "create_training_job")
     assert "Where is the training data?" in eve.hears("linear learner", algorithm="linear-learner")
     assert "not an S3 URI" in eve.hears("my laptop")
-    assert "Where should the trained model go?" in eve.hears("s3://eve-bucket/train.csv",
-                                                           s3_uri="s3://eve-bucket/train.csv")
-    assert "Which instance type" in eve.hears("s3://eve-bucket/model/", s3_uri="s3://eve-bucket/model/")
+    assert "Where should the trained model go?" in eve.hears("s3://course-data/eve/train.csv",
+                                                           s3_uri="s3://course-data/eve/train.csv")
+    assert "Which instance type" in eve.hears("s3://course-data/eve/model/", s3_uri="s3://course-data/eve/model/")
     assert "linear-learner" in eve.hears("ml.m5.xlarge", instance_type="ml.m5.xlarge")
 
 
@@ -158,7 +159,7 @@ def test_dry_run_shows_the_exact_request_and_sends_nothing(course, aws_env, tmp_
     fay.says("dry-nb")
     assert "Dry run" in fay.hears("ml.t3.large", instance_type="ml.t3.large")
     shown = fay.hears("yes", "affirm")
-    assert "\"NotebookInstanceName\": \"dry-nb\"" in shown and "\"coursebot:sender\"" in shown
+    assert "\"NotebookInstanceName\": \"dry-nb\"" in shown and "\"coursebot:owner\"" in shown
     assert aws_env.list_notebook_instances()["NotebookInstances"] == []
 
 
@@ -213,13 +214,14 @@ def test_comprehend_and_polly_answer_in_the_conversation(course, aws_env, tmp_pa
     audio = spoken["attachment"]["payload"]
     assert spoken["text"] == "Here it is, in Matthew's voice."
     assert audio["src"].startswith("/media/speech-") and (tmp_path / "media" / audio["src"][7:]).is_file()
+    assert str(tmp_path) not in str(spoken)  # no server path in a reply
 
 
 def test_rekognition_reads_an_allowed_image_and_refuses_others(course, aws_env, tmp_path):
     mo = Student(course, tmp_path, sender="mo")
     (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     assert mo.hears("what's in cat.png", "detect_labels", image_file="cat.png").startswith("I see: ")
-    assert "only read images inside" in mo.hears("labels for /etc/passwd.png", "detect_labels",
+    assert "no image I may read" in mo.hears("labels for /etc/passwd.png", "detect_labels",
                                                  image_file="/etc/passwd.png")
     assert "Which image?" in mo.hears("read the text in my photo", "detect_image_text")
     assert "The image says" in mo.hears("cat.png")
@@ -308,15 +310,59 @@ def test_a_notebook_named_in_the_request_is_created_with_that_name(course, aws_e
 
 def test_a_training_job_named_in_the_request_gets_that_name(course, aws_env, tmp_path):
     eli = Student(course, tmp_path, sender="eli", role_arn=ROLE)
-    text = "start a training job called job-demo-1 with xgboost on s3://bucket/train/"
+    text = "start a training job called job-demo-1 with xgboost on s3://course-data/train/"
     assert "Where should the trained model go?" in eli.hears(text, "create_training_job", algorithm="xgboost",
-                                                             s3_uri="s3://bucket/train/")
-    eli.says("s3://bucket/out/", s3_uri="s3://bucket/out/")
+                                                             s3_uri="s3://course-data/train/")
+    eli.says("s3://course-data/out/", s3_uri="s3://course-data/out/")
     assert "start the training job job-demo-1" in eli.hears("ml.m5.large", instance_type="ml.m5.large")
     assert "Started the training job job-demo-1" in eli.hears("yes", "affirm")
     job = aws_env.describe_training_job(TrainingJobName="job-demo-1")
     assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
     # The next job, with no name given, gets a generated one again: the form started empty.
-    eli.says("train xgboost on s3://bucket/train/ and save it to s3://bucket/out/", "create_training_job",
-             (("s3_uri", "s3://bucket/train/"), ("s3_uri", "s3://bucket/out/")), algorithm="xgboost")
+    eli.says("train xgboost on s3://course-data/train/ and save it to s3://course-data/out/", "create_training_job",
+             (("s3_uri", "s3://course-data/train/"), ("s3_uri", "s3://course-data/out/")), algorithm="xgboost")
     assert "start the training job coursebot-xgboost-" in eli.hears("ml.m5.large", instance_type="ml.m5.large")
+
+
+@pytest.mark.parametrize("role", ["arn:aws:iam::123456789012:role/AdminRole", "arn:aws:iam::210987654321:role/CourseRole"])
+def test_a_student_cannot_choose_a_role_the_instructor_did_not_allow(course, aws_env, tmp_path, role):
+    fay = Student(course, tmp_path, sender="fay")
+    fay.says("create a notebook", "create_notebook")
+    fay.says("fay-nb")
+    question = fay.says("ml.t3.medium", instance_type="ml.t3.medium")[-1]
+    assert [b["payload"] for b in question["buttons"]] == list(course.settings.aws.role_arns)
+    assert "not one your instructor allows" in fay.hears(role, role_arn=role)
+    assert fay.slots["notebook_role"] is None and fay.slots["requested_slot"] == "notebook_role"
+
+
+def test_without_any_allowed_role_the_form_says_so_and_ends(course, aws_env, tmp_path):
+    gil = Student(course, tmp_path, sender="gil", role_arns=())
+    gil.says("create a notebook", "create_notebook")
+    gil.says("gil-nb")
+    assert "has not set up a SageMaker execution role" in gil.hears("ml.t3.medium", instance_type="ml.t3.medium")
+    assert gil.dialogue.tracker_for("gil").active_loop is None
+
+
+@pytest.mark.parametrize("uri", ["s3://someone-else/private/", "s3://course-data-evil/x/", "s3://attacker-bucket/"])
+def test_training_reads_and_writes_only_the_instructors_buckets(course, aws_env, tmp_path, uri):
+    hal = Student(course, tmp_path, sender="hal", role_arn=ROLE)
+    hal.says("start a training job", "create_training_job")
+    hal.says("xgboost", algorithm="xgboost")
+    assert "I may only use these S3 locations: s3://course-data/" in hal.hears(uri, s3_uri=uri)
+    assert hal.slots["training_data"] is None
+    hal.says("s3://course-data/train/", s3_uri="s3://course-data/train/")
+    assert "I may only use these S3 locations" in hal.hears(uri, s3_uri=uri)
+    assert hal.slots["training_output"] is None
+
+
+def test_metered_services_are_limited_per_student_per_hour_and_by_length(course, aws_env, tmp_path):
+    ida = Student(course, tmp_path, sender="ida", metered_per_hour=3, max_text_chars=40)
+    for _ in range(3):
+        assert "Comprehend finds it" in ida.hears("what's the sentiment of 'this course is great'",
+                                                  "analyze_sentiment")
+    refused = ida.hears("what's the sentiment of 'this course is fun'", "analyze_sentiment")
+    assert "the most your instructor allows (3)" in refused
+    other = Student(course, tmp_path, sender="jo", metered_per_hour=3, max_text_chars=40)
+    long_text = "word " * 20
+    assert "your instructor allows at most 40 here" in other.hears(f"say '{long_text.strip()}' out loud",
+                                                                    "speak_text")

@@ -11,7 +11,7 @@ import boto3
 import httpx
 import pytest
 
-from tests.conftest import edit
+from tests.conftest import edit, owner_tag
 from tests.http_server import moto_server as local_aws
 from tests.http_server import serving
 
@@ -60,7 +60,7 @@ def test_a_conversation_over_http_starts_a_training_job_and_reports_its_status(a
     job = sagemaker.describe_training_job(TrainingJobName=job_name)
     assert job["ResourceConfig"] == {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}
     assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
-    assert {"Key": "coursebot:sender", "Value": "stu"} in sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    assert owner_tag(aws_project, "stu") in sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
     assert "testing" not in server.stdout + server.stderr  # no credential in any output
 
 
@@ -102,7 +102,8 @@ def test_requests_that_name_their_settings_create_exactly_that_over_http(course_
         question = chat(server.url, "ria", f"please create a notebook instance named nb-http-1 on ml.t3.medium "
                                            f"with role {ROLE}")
         assert "create the notebook instance nb-http-1 on ml.t3.medium" in question
-        assert sagemaker.list_notebook_instances()["NotebookInstances"] == []
+        assert "nb-http-1" not in {n["NotebookInstanceName"]
+                                   for n in sagemaker.list_notebook_instances()["NotebookInstances"]}
         assert "nb-http-1 is being created" in chat(server.url, "ria", "yes")
 
         first = chat(server.url, "ria", "start a training job called job-http-1 with xgboost on "
@@ -111,7 +112,7 @@ def test_requests_that_name_their_settings_create_exactly_that_over_http(course_
         assert "Which instance type" in chat(server.url, "ria", "s3://course-data/out/")
         assert "Which IAM role" in chat(server.url, "ria", "ml.m5.large")
         assert "start the training job job-http-1" in chat(server.url, "ria", ROLE)
-        assert sagemaker.list_training_jobs()["TrainingJobSummaries"] == []
+        assert "job-http-1" not in {j["TrainingJobName"] for j in sagemaker.list_training_jobs()["TrainingJobSummaries"]}
         assert "Started the training job job-http-1" in chat(server.url, "ria", "yes")
 
     notebook = sagemaker.describe_notebook_instance(NotebookInstanceName="nb-http-1")
@@ -122,4 +123,4 @@ def test_requests_that_name_their_settings_create_exactly_that_over_http(course_
     for arn in (notebook["NotebookInstanceArn"], job["TrainingJobArn"]):
         tags = sagemaker.list_tags(ResourceArn=arn)["Tags"]
         assert {"Key": "created-by", "Value": "coursebot"} in tags
-        assert {"Key": "coursebot:sender", "Value": "ria"} in tags
+        assert owner_tag(project, "ria") in tags and all("ria" not in tag["Value"] for tag in tags)

@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from bot.aws import AwsProblem, AwsServices, AwsSettings, BillableRequest, checks
-from bot.aws.guardrails import CREATED_BY, SENDER_TAG, Guardrails, sender_tag
+from bot.aws.guardrails import CREATED_BY, SENDER_TAG, TAG_PURPOSE, Guardrails
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,8 @@ OUTPUT = "s3://course-data/output/"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> AwsSettings:
-    return AwsSettings(region=REGION, role_arn=ROLE, image_folders=(tmp_path,), media_dir=tmp_path / "media")
+    return AwsSettings(region=REGION, role_arn=ROLE, image_folders=(tmp_path,), media_dir=tmp_path / "media",
+                       project_root=tmp_path, s3_prefixes=("s3://course-data/", "s3://course-images/"))
 
 
 @pytest.fixture
@@ -132,9 +134,9 @@ def test_settings_read_allowlists_prices_algorithms_and_folders_relative_to_the_
     assert read.media_dir == tmp_path / "out" / "media"
 
 
-def test_settings_without_folders_read_images_from_the_project_root_only(tmp_path):
+def test_settings_without_folders_read_images_from_a_dedicated_uploads_folder_only(tmp_path):
     read = AwsSettings.from_mapping({}, tmp_path)
-    assert read.image_folders == (tmp_path,)
+    assert read.image_folders == (tmp_path / ".coursebot" / "uploads",)
     assert read.media_dir.is_relative_to(tmp_path)
     assert read.notebook_instance_types == AwsSettings().notebook_instance_types
 
@@ -153,6 +155,9 @@ def test_settings_without_folders_read_images_from_the_project_root_only(tmp_pat
     ({"algorithms": {"xgboost": {"version": "1", "hyperparameters": ["a"]}}}, "hyperparameters"),
     ({"image_folders": "images"}, "image_folders"),
     ({"image_folders": []}, "image_folders"),
+    ({"role_arns": "arn:aws:iam::1:role/x"}, "role_arns"),
+    ({"s3_prefixes": ["my-bucket"]}, "s3_prefixes"),
+    ({"call_deadline": 0}, "call_deadline"),
 ])
 def test_settings_reject_unknown_keys_and_bad_values_naming_the_key(tmp_path, node, key):
     with pytest.raises(ConfigError) as caught:
@@ -249,9 +254,13 @@ def test_an_image_outside_the_allowed_folders_is_refused_even_through_dotdot_or_
     secret = tmp_path / "secret.png"
     secret.write_bytes(png_bytes())
     (allowed / "link.png").symlink_to(secret)
+    missing = problem(checks.image_file, "nothing.png", (allowed,))
     for path in ("../secret.png", str(allowed / ".." / "secret.png"), "link.png", str(secret)):
         refused = problem(checks.image_file, path, (allowed,))
-        assert refused.code == "invalid" and "outside" in refused.student_message, path
+        # Said exactly as for a file that does not exist, and without the server's folders.
+        assert refused.code == missing.code == "not-found", path
+        assert refused.student_message == missing.student_message.replace("nothing.png", path)
+        assert str(tmp_path) not in refused.student_message.replace(path, "") and "'images'" in refused.student_message
     # the same file is fine when its folder is allowed too
     assert checks.image_file(str(secret), (allowed, tmp_path)) == png_bytes()
 
@@ -271,19 +280,26 @@ def test_an_instance_type_off_the_allowlist_is_refused_listing_the_allowed_ones_
     assert problem(guardrails.training_instance, "ml.t3.medium").code == "not-allowed"
 
 
-def test_tags_name_the_bot_and_the_sender(settings):
-    tags = {tag["Key"]: tag["Value"] for tag in Guardrails(settings).tags("telegram:12345")}
-    assert tags == {"created-by": "coursebot", "coursebot:sender": "telegram:12345"}
+def test_tags_name_the_bot_and_a_keyed_hash_of_the_sender_never_the_sender(settings, tmp_path):
+    from bot.server_key import keyed_hash, server_key
+
+    guardrails = Guardrails(settings)
+    tags = {tag["Key"]: tag["Value"] for tag in guardrails.tags("telegram:12345")}
+    assert tags == {"created-by": "coursebot",
+                    "coursebot:owner": keyed_hash(server_key(tmp_path), "telegram:12345", TAG_PURPOSE)}
+    assert "12345" not in tags["coursebot:owner"]
+    assert (tmp_path / ".coursebot" / "secret.key").stat().st_mode & 0o077 == 0  # the owner's alone
+    other_server = Guardrails(settings, key=lambda: b"another server's key, quite long")
+    assert other_server.owner("telegram:12345") != tags["coursebot:owner"]   # unforgeable without the key
+    assert guardrails.owner("web chat #7 \U0001f600") != guardrails.owner("web chat #8 \U0001f600")
+    assert all(c in "0123456789abcdef" for c in guardrails.owner("x" * 300))
 
 
-def test_a_sender_id_sagemaker_tags_refuse_becomes_a_stable_sha256_value():
-    odd = "web chat #7 😀"
-    value = sender_tag(odd)
-    assert value.startswith("sha256:") and odd not in value
-    assert value == sender_tag(odd)
-    assert value != sender_tag("web chat #8 😀")
-    assert all(c.isascii() and (c.isalnum() or c in "_.:/=+-@ ") for c in value)
-    assert sender_tag("x" * 257).startswith("sha256:")
+def test_a_key_from_the_environment_wins_and_a_short_one_is_refused(settings, monkeypatch):
+    monkeypatch.setenv("COURSEBOT_SECRET_KEY", "k" * 40)
+    assert Guardrails(settings).owner("ann") == Guardrails(settings, key=lambda: b"k" * 40).owner("ann")
+    monkeypatch.setenv("COURSEBOT_SECRET_KEY", "short")
+    assert problem(Guardrails(settings).tags, "ann").code == "no-key"
 
 
 def test_the_training_price_sentence_states_the_maximum_hours_and_cost(settings):
@@ -306,7 +322,8 @@ def test_a_planned_notebook_is_created_with_the_tags_the_role_and_the_type(servi
     described = services.session.client("sagemaker").describe_notebook_instance(NotebookInstanceName="my-nb-1")
     assert described["NotebookInstanceArn"] == created["NotebookInstanceArn"]
     assert described["InstanceType"] == "ml.t3.medium" and described["RoleArn"] == ROLE
-    assert tags_of(services, created["NotebookInstanceArn"]) == {CREATED_BY[0]: CREATED_BY[1], SENDER_TAG: "stu"}
+    assert tags_of(services, created["NotebookInstanceArn"]) == {CREATED_BY[0]: CREATED_BY[1],
+                                                                 SENDER_TAG: services.guardrails.owner("stu")}
 
 
 def test_a_planned_training_job_carries_the_guardrails(services, settings):
@@ -322,7 +339,7 @@ def test_a_planned_training_job_carries_the_guardrails(services, settings):
     assert job["HyperParameters"] == settings.algorithms["xgboost"].hyperparameters
     image = job["AlgorithmSpecification"]["TrainingImage"]
     assert image.endswith(":1.7-1") and "sagemaker-xgboost" in image and REGION in image
-    assert tags_of(services, created["TrainingJobArn"])[SENDER_TAG] == "stu"
+    assert tags_of(services, created["TrainingJobArn"])[SENDER_TAG] == services.guardrails.owner("stu")
 
 
 def test_the_training_image_depends_on_the_region(services, settings):
@@ -438,7 +455,7 @@ def test_rekognition_labels_and_text_of_an_allowed_local_image(services, tmp_pat
     (tmp_path / "photo.png").write_bytes(png_bytes())
     assert isinstance(services.rekognition.analyze("labels", "photo.png")["Labels"], list)
     assert isinstance(services.rekognition.analyze("text", str(tmp_path / "photo.png"))["TextDetections"], list)
-    assert problem(services.rekognition.analyze, "labels", "../photo.png").code == "invalid"
+    assert problem(services.rekognition.analyze, "labels", "../photo.png").code == "not-found"
 
 
 def test_polly_lists_voices_for_a_language(services):
@@ -511,6 +528,21 @@ def test_polly_speaks_into_an_mp3_under_the_media_folder(offline, settings):
         stub.assert_no_pending_responses()
     assert path.parent == settings.media_dir and path.suffix == ".mp3"
     assert path.read_bytes() == audio
+
+
+def test_polly_audio_older_than_a_day_is_deleted_when_new_audio_is_made(offline, settings):
+    settings.media_dir.mkdir(parents=True)
+    old, recent, other = (settings.media_dir / name for name in ("speech-old.mp3", "speech-new.mp3", "notes.txt"))
+    for path in (old, recent, other):
+        path.write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    with Stubber(offline.session.client("polly")) as stub:
+        stub.add_response("synthesize_speech", {"AudioStream": StreamingBody(io.BytesIO(b"ID3"), 3)},
+                          {"Text": "hi", "VoiceId": "Joanna", "OutputFormat": "mp3"})
+        made = offline.polly.speak("hi", "Joanna")
+    assert not old.exists() and recent.exists() and other.exists() and made.exists()
 
 
 def test_polly_without_audio_is_an_error_and_writes_nothing(offline, settings):
@@ -683,6 +715,58 @@ def test_throttling_is_retried_until_the_answer_arrives(settings):
     assert answer["Sentiment"] == "POSITIVE" and answer["SentimentScore"]["Positive"] == pytest.approx(0.9)
     assert len(fake.requests) == 3
     assert answer["ResponseMetadata"]["RetryAttempts"] == 2
+
+
+def test_a_hanging_endpoint_costs_one_call_its_deadline_not_attempts_times_the_timeout(settings):
+    """The server accepts and reads, and never answers: with 4 attempts of 1 s reads, the
+    call still ends within its 2.5 s deadline, with the 'could not reach' sentence."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        services = AwsServices(settings.with_changes(endpoint_url=url, max_attempts=4, read_timeout=1.0,
+                                                     connect_timeout=1.0, call_deadline=2.5),
+                               {"aws_access_key_id": "x", "aws_secret_access_key": "y"})
+        started = time.monotonic()
+        refused = problem(services.comprehend.analyze, "sentiment", "great course")
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+    assert refused.code == "unreachable" and "did not answer in time" in refused.student_message
+    assert took < 2.5 and len(held) == 2  # a second attempt fits (1 s + 1 s < 2.5 s); a third would not
+
+
+def test_aws_messages_never_show_account_ids_or_arns():
+    from botocore.exceptions import ClientError
+
+    from bot.aws.errors import explain
+
+    error = ClientError({"Error": {"Code": "ValidationException", "Message": (
+        "User: arn:aws:sts::210987654321:assumed-role/Other/student-7 cannot pass "
+        "arn:aws:iam::210987654321:role/AdminRole in account 210987654321")}}, "CreateNotebookInstance")
+    message = explain(error, "sagemaker", "CreateNotebookInstance").student_message
+    assert "210987654321" not in message and "arn:" not in message and "AdminRole" not in message
+    assert message.startswith("AWS did not accept the request")
 
 
 def test_throttling_beyond_max_attempts_gives_up_after_exactly_that_many_requests(settings):

@@ -16,7 +16,7 @@ from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.manager import DialogueManager
 from bot.project import load_project
 from lambda_handlers import fulfillment
-from tests.conftest import ROOT
+from tests.conftest import ROOT, owner_tag
 
 ROLE = "arn:aws:iam::123456789012:role/CourseRole"
 
@@ -132,7 +132,7 @@ def test_a_form_elicits_each_slot_reprompts_an_invalid_one_and_confirms_before_c
         assert done["sessionState"]["dialogAction"] == {"type": "Close"}
         assert "is being created" in LexSession.said(done)
         created = sagemaker.describe_notebook_instance(NotebookInstanceName="lex-notebook")
-        assert {"Key": "coursebot:sender", "Value": "123456789012345"} in \
+        assert owner_tag(ROOT, "123456789012345") in \
             sagemaker.list_tags(ResourceArn=created["NotebookInstanceArn"])["Tags"]
 
 

@@ -23,7 +23,7 @@ import pytest
 from bot.channels.rasa_actions import event_from_rasa, rasa_event
 from bot.dialogue.events import ActiveLoop, BotUttered, FollowupAction, Restarted, SlotSet, UserUttered
 from bot.project import load_project
-from tests.conftest import ROOT
+from tests.conftest import ROOT, owner_tag
 from tests.http_server import free_port, moto_server, running
 
 REQUESTS = Path(__file__).parent / "data" / "rasa_requests"
@@ -142,7 +142,8 @@ def test_no_creates_nothing_and_yes_creates_the_tagged_notebook(action_server, a
     notebook = sagemaker.describe_notebook_instance(NotebookInstanceName="my-first-notebook")
     tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=notebook["NotebookInstanceArn"])["Tags"]}
     assert notebook["InstanceType"] == "ml.t3.medium"
-    assert tags == {"created-by": "coursebot", "coursebot:sender": declined["sender_id"]}
+    owner = owner_tag(ROOT, declined["sender_id"])
+    assert tags == {"created-by": "coursebot", owner["Key"]: owner["Value"]}
 
 
 def test_an_action_that_fails_costs_one_apology(action_server):

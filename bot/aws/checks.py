@@ -118,11 +118,12 @@ def image_file(value: str, allowed_folders: tuple[Path, ...]) -> bytes:
     raw = Path(value.strip().strip("\"'`")).expanduser()
     roots = [folder.expanduser().resolve() for folder in allowed_folders]
     path = (raw if raw.is_absolute() else roots[0] / raw).resolve()
-    if not any(path == root or path.is_relative_to(root) for root in roots):
-        raise AwsProblem(f"I may only read images inside {_folders(roots)}, and {value.strip()} is "
-                         "outside.", "invalid")
-    if not path.is_file():
-        raise AwsProblem(f"There is no image file at {value.strip()}.", "not-found")
+    inside = any(path == root or path.is_relative_to(root) for root in roots)
+    if not inside or not path.is_file():
+        # One answer for both: which files exist outside the folders is nobody's business.
+        names = " or ".join(f"'{root.name}'" for root in roots)
+        raise AwsProblem(f"There is no image I may read at {value.strip()}: put it in the image folder "
+                         f"{names} and give its name (or use an s3:// object).", "not-found")
     size = path.stat().st_size
     if size > IMAGE_BYTES_MAX:
         raise AwsProblem(f"That image is {size / 1024 / 1024:.1f} MB; Rekognition takes at most 5 MB "
@@ -137,5 +138,3 @@ def image_file(value: str, allowed_folders: tuple[Path, ...]) -> bytes:
     return data
 
 
-def _folders(roots: list[Path]) -> str:
-    return " or ".join(str(root) for root in roots)

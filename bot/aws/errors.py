@@ -3,7 +3,9 @@
 botocore raises a dozen exception types and hundreds of error codes; a student needs to
 know what to do next, an operator needs the operation and the code. Neither ever gets a
 traceback or a credential: messages are built from the error code and the operation
-name, never from request parameters.
+name, never from request parameters. Where AWS's own message helps ("the bucket does not
+exist"), it is shown without ARNs or account ids, which would tell one student about the
+account and about another student's resources.
 """
 
 from __future__ import annotations
@@ -51,6 +53,19 @@ class AwsProblem(CourseBotError):
         self.code = code
 
 
+class DeadlineExceeded(Exception):
+    """An AWS call ran out of its total time (all attempts together); see AwsSession."""
+
+
+_ARN = re.compile(r"\barn:aws[\w-]*:[^\s,;'\"()]*")
+_ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def scrubbed(message: str) -> str:
+    """AWS's message without ARNs and account ids."""
+    return _ACCOUNT.sub("(an account)", _ARN.sub("that resource", message))
+
+
 def explain(error: Exception, service: str, operation: str, *, sandbox: bool = False) -> AwsProblem:
     """Turns a boto3 exception from `service:operation` into an AwsProblem and logs it."""
     problem = _translate(error, service, operation, sandbox)
@@ -68,12 +83,12 @@ def _translate(error: Exception, service: str, operation: str, sandbox: bool) ->
     if isinstance(error, NoRegionError):
         return AwsProblem("No AWS region is set. Run `aws configure set region us-east-1` or set "
                           "'aws: region' in coursebot.yml.", "no-region")
-    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)):
+    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, DeadlineExceeded)):
         return AwsProblem(f"I could not reach AWS for {operation}: the network or the endpoint did not "
                           "answer in time. Please try again in a minute.", "unreachable")
     if isinstance(error, ParamValidationError):
         return AwsProblem(f"That request is not something {operation} accepts: "
-                          f"{_first_line(error)}.", "invalid")
+                          f"{scrubbed(_first_line(error))}.", "invalid")
     if isinstance(error, NotImplementedError):  # moto in-process: an operation it lacks
         return AwsProblem(f"The sandbox cannot show {operation}: the local AWS simulator does not "
                           "implement it. It works against a real AWS account.", "sandbox-unsupported")
@@ -82,7 +97,7 @@ def _translate(error: Exception, service: str, operation: str, sandbox: bool) ->
             return AwsProblem(f"AWS could not run {operation}. Please try again.", "error")
         raise error
     code = error.response.get("Error", {}).get("Code", "")
-    message = _first_line(error.response.get("Error", {}).get("Message", ""))
+    message = scrubbed(_first_line(error.response.get("Error", {}).get("Message", "")))
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if sandbox and (status == 500 or code in ("500", "NotImplemented")):
         return AwsProblem(f"The sandbox cannot show {operation}: the local AWS simulator does not "

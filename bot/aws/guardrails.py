@@ -3,24 +3,29 @@
 Billable requests are planned first and sent only after the student confirms: the plan
 carries the exact request (what dry-run mode shows), the instance type from the
 allowlist, its estimated hourly price, and the tags that let the bot find what each
-student started.
+student started. A sender id is not a secret and tags are not private (anyone allowed
+`sagemaker:ListTags` reads them), so the owner tag is a keyed hash of the sender id
+(bot/server_key.py), which cannot be traced back to a student or forged for one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.aws import checks
 from bot.aws.errors import AwsProblem
 from bot.aws.settings import AwsSettings
+from bot.server_key import keyed_hash, server_key
+
+log = logging.getLogger("coursebot.aws")
 
 CREATED_BY = ("created-by", "coursebot")
-SENDER_TAG = "coursebot:sender"
-# SageMaker tag values: letters, digits, spaces and _ . : / = + - @, at most 256.
-_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$", re.ASCII)
+SENDER_TAG = "coursebot:owner"
+TAG_PURPOSE = "aws-owner-tag"
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,11 @@ class BillableRequest:
 
 
 class Guardrails:
-    def __init__(self, settings: AwsSettings):
+    """`key` gives the server's secret key (by default the project's, made on first use)."""
+
+    def __init__(self, settings: AwsSettings, key: Callable[[], bytes] | None = None):
         self.settings = settings
+        self._key = key or (lambda: server_key(settings.project_root))
 
     def notebook_instance(self, instance_type: str) -> float:
         return self._allowed(instance_type, self.settings.notebook_instance_types, "notebook instances")
@@ -64,6 +72,39 @@ class Guardrails:
     def allowed_training_types(self) -> list[str]:
         return list(self.settings.training_instance_types)
 
+    def allowed_roles(self) -> tuple[str, ...]:
+        """The execution roles the instructor allows: the one `role_arn`, or `role_arns`."""
+        return (self.settings.role_arn,) if self.settings.role_arn else self.settings.role_arns
+
+    def role(self, role_arn: str | None) -> str:
+        """The execution role to use: the instructor's only one, or the student's pick among
+        the instructor's; a role a student types is never taken on trust (PassRole to an
+        admin role, or to another account's, would be the student's privilege escalation)."""
+        allowed = self.allowed_roles()
+        if not allowed:
+            raise AwsProblem("Your instructor has not set up a SageMaker execution role for me yet ('aws: role_arn' "
+                             "in coursebot.yml), so I can't start this.", "no-role")
+        if role_arn is None and len(allowed) == 1:
+            return allowed[0]
+        role = checks.role_arn(str(role_arn or ""))
+        if role not in allowed:
+            raise AwsProblem(f"That role is not one your instructor allows. Pick one of: {', '.join(allowed)}.",
+                             "not-allowed")
+        return role
+
+    def s3_location(self, uri: str) -> checks.S3Location:
+        """An S3 URI inside a bucket or prefix the instructor allows."""
+        location = checks.s3_uri(uri)
+        prefixes = self.settings.s3_prefixes
+        if not prefixes:
+            raise AwsProblem("Your instructor has not named an S3 bucket I may use ('aws: s3_prefixes' in "
+                             "coursebot.yml), so I can't read or write S3 here.", "not-allowed")
+        candidate = location.uri if location.uri.endswith("/") else location.uri + "/"
+        if not any(candidate.startswith(prefix) for prefix in prefixes):
+            raise AwsProblem(f"I may only use these S3 locations: {', '.join(prefixes)}; "
+                             f"{location.uri} is not inside them.", "not-allowed")
+        return location
+
     def stopping_condition(self) -> dict[str, int]:
         return {"MaxRuntimeInSeconds": self.settings.max_training_minutes * 60}
 
@@ -72,7 +113,21 @@ class Guardrails:
         return self.settings.max_training_minutes / 60
 
     def tags(self, sender_id: str) -> list[dict[str, str]]:
-        return [{"Key": CREATED_BY[0], "Value": CREATED_BY[1]}, {"Key": SENDER_TAG, "Value": sender_tag(sender_id)}]
+        return [{"Key": CREATED_BY[0], "Value": CREATED_BY[1]}, {"Key": SENDER_TAG, "Value": self.owner(sender_id)}]
+
+    def owner(self, sender_id: str) -> str:
+        """The owner tag's value for a sender: a keyed hash, never the id itself."""
+        try:
+            return keyed_hash(self._key(), sender_id, TAG_PURPOSE)
+        except (OSError, ValueError) as error:
+            log.error("the server key is unusable: %s; set COURSEBOT_SECRET_KEY or make .coursebot/secret.key "
+                      "writable", error)
+            raise AwsProblem("I can't act on AWS here: the bot's secret key is not set up. Ask your instructor.",
+                             "no-key") from None
+
+    def is_mine(self, tags: list[dict[str, str]], sender_id: str) -> bool:
+        values = {tag.get("Key"): tag.get("Value") for tag in tags}
+        return values.get(CREATED_BY[0]) == CREATED_BY[1] and values.get(SENDER_TAG) == self.owner(sender_id)
 
     @staticmethod
     def _allowed(instance_type: str, prices: dict[str, float], what: str) -> float:
@@ -81,15 +136,3 @@ class Guardrails:
             raise AwsProblem(f"{instance_type} is not allowed for {what} in this course. "
                              f"Your instructor allows: {allowed}.", "not-allowed")
         return prices[instance_type]
-
-
-def sender_tag(sender_id: str) -> str:
-    """The sender id as a tag value: itself when SageMaker accepts it, else a stable hash."""
-    if _TAG_VALUE.fullmatch(sender_id):
-        return sender_id
-    return "sha256:" + hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:40]
-
-
-def is_mine(tags: list[dict[str, str]], sender_id: str) -> bool:
-    values = {tag.get("Key"): tag.get("Value") for tag in tags}
-    return values.get(CREATED_BY[0]) == CREATED_BY[1] and values.get(SENDER_TAG) == sender_tag(sender_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.aws import checks
+from bot.aws.guardrails import Guardrails
 from bot.aws.session import AwsSession
 
 SERVICE = "rekognition"
@@ -18,8 +19,9 @@ ANALYSES = {
 
 
 class RekognitionService:
-    def __init__(self, session: AwsSession):
+    def __init__(self, session: AwsSession, guardrails: Guardrails):
         self.session = session
+        self.guardrails = guardrails
 
     def analyze(self, analysis: str, image: str) -> dict[str, Any]:
         """`image` is a local path inside the allowed folders or an s3:// URI."""
@@ -31,7 +33,7 @@ class RekognitionService:
     def image(self, source: str) -> dict[str, Any]:
         source = source.strip().strip("\"'`")
         if source.startswith("s3://"):
-            location = checks.s3_uri(source)
+            location = self.guardrails.s3_location(source)
             if not location.key:
                 raise checks.AwsProblem(f"{source} names a bucket, not an image: add the object's key.", "invalid")
             return {"S3Object": {"Bucket": location.bucket, "Name": location.key}}

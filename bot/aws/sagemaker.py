@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.aws import checks
 from bot.aws.errors import AwsProblem
-from bot.aws.guardrails import BillableRequest, Guardrails, is_mine
+from bot.aws.guardrails import BillableRequest, Guardrails
 from bot.aws.images import training_image
 from bot.aws.session import AwsSession
 
@@ -32,7 +32,7 @@ class SageMakerService:
         name = checks.sagemaker_name(name, "notebook instance name")
         price = self.guardrails.notebook_instance(instance_type)
         params = {"NotebookInstanceName": name, "InstanceType": instance_type,
-                  "RoleArn": checks.role_arn(self._role(role_arn)), "Tags": self.guardrails.tags(sender_id)}
+                  "RoleArn": self.guardrails.role(role_arn), "Tags": self.guardrails.tags(sender_id)}
         return BillableRequest(SERVICE, "CreateNotebookInstance", params,
                                f"create the notebook instance {name} on {instance_type}", instance_type, price)
 
@@ -43,14 +43,14 @@ class SageMakerService:
         if spec is None:
             raise AwsProblem(f"I can train with {', '.join(self.session.settings.algorithms)}, not {algorithm}.",
                              "not-allowed")
-        train = checks.s3_uri(training_data)
-        output = checks.s3_uri(output_path)
+        train = self.guardrails.s3_location(training_data)
+        output = self.guardrails.s3_location(output_path)
         price = self.guardrails.training_instance(instance_type)
         params = {
             "TrainingJobName": job_name,
             "AlgorithmSpecification": {"TrainingImage": training_image(spec, self.session.region),
                                        "TrainingInputMode": "File"},
-            "RoleArn": checks.role_arn(self._role(role_arn)),
+            "RoleArn": self.guardrails.role(role_arn),
             "InputDataConfig": [{"ChannelName": "train", "ContentType": "text/csv",
                                  "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": train.uri,
                                                                  "S3DataDistributionType": "FullyReplicated"}}}],
@@ -146,13 +146,6 @@ class SageMakerService:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _role(self, role_arn: str | None) -> str:
-        role = role_arn or self.session.settings.role_arn
-        if not role:
-            raise AwsProblem("SageMaker needs an IAM execution role. Ask your instructor for its ARN and set "
-                             "'aws: role_arn' in coursebot.yml (arn:aws:iam::<account>:role/<name>).", "no-role")
-        return role
-
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         self.session.require_credentials()
         return self.session.call(SERVICE, operation, **params)
@@ -168,7 +161,7 @@ class SageMakerService:
                 return items
 
     def _is_mine(self, arn: str, sender_id: str) -> bool:
-        return is_mine(self._call("ListTags", ResourceArn=arn).get("Tags", []), sender_id)
+        return self.guardrails.is_mine(self._call("ListTags", ResourceArn=arn).get("Tags", []), sender_id)
 
     def _require_mine(self, arn: str, sender_id: str, what: str) -> None:
         if not self._is_mine(arn, sender_id):

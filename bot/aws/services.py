@@ -7,6 +7,8 @@ clients whose requests are checked against the real API models.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.aws.comprehend import ComprehendService
 from bot.aws.guardrails import Guardrails
 from bot.aws.polly import PollyService
@@ -17,14 +19,16 @@ from bot.aws.settings import AwsSettings
 
 
 class AwsServices:
-    def __init__(self, settings: AwsSettings, credentials: dict[str, str] | None = None, language: str = "en"):
+    def __init__(self, settings: AwsSettings, credentials: dict[str, str] | None = None, language: str = "en",
+                 key: Callable[[], bytes] | None = None):
+        """`key` gives the server's secret key for the owner tags (default: the project's)."""
         self.settings = settings
         self.session = AwsSession(settings, credentials)
-        self.guardrails = Guardrails(settings)
+        self.guardrails = Guardrails(settings, key)
         self.sagemaker = SageMakerService(self.session, self.guardrails)
         self.comprehend = ComprehendService(self.session, language)
         self.polly = PollyService(self.session, settings.media_dir)
-        self.rekognition = RekognitionService(self.session)
+        self.rekognition = RekognitionService(self.session, self.guardrails)
 
     @property
     def sandbox(self) -> bool:

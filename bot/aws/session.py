@@ -5,17 +5,22 @@ optionally pointed at another endpoint (a local moto server or LocalStack). Clie
 retry throttling in botocore's standard or adaptive mode and give up after the
 configured timeouts. `call` is the only way services reach AWS, so every error is
 translated in one place.
+
+Every call also has a total deadline (`call_deadline`, all attempts together): a retry
+starts only if it could finish in time (a read may take `read_timeout`), so a hanging
+endpoint costs a turn at most the deadline, never attempts x timeout.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from botocore import xform_name
 
-from bot.aws.errors import HOW_TO_CONFIGURE, AwsProblem, explain
+from bot.aws.errors import HOW_TO_CONFIGURE, AwsProblem, DeadlineExceeded, explain
 from bot.aws.settings import AwsSettings
 
 log = logging.getLogger("coursebot.aws")
@@ -32,6 +37,7 @@ class AwsSession:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._started = threading.local()  # when this thread's current call began
 
     @property
     def region(self) -> str:
@@ -50,6 +56,7 @@ class AwsSession:
         """
         client = self.client(service)
         method = getattr(client, xform_name(operation))
+        self._started.at = time.monotonic()
         try:
             return method(**params)
         except AwsProblem:
@@ -85,13 +92,26 @@ class AwsSession:
 
         # total_max_attempts counts the first request too (botocore's max_attempts counts only retries).
         config = Config(retries={"mode": self.settings.retry_mode, "total_max_attempts": self.settings.max_attempts},
-                        connect_timeout=self.settings.connect_timeout, read_timeout=self.settings.read_timeout,
+                        connect_timeout=min(self.settings.connect_timeout, self.settings.call_deadline),
+                        read_timeout=min(self.settings.read_timeout, self.settings.call_deadline),
                         user_agent_extra="coursebot")
         try:
-            return self._boto_session().client(service, region_name=self.region, config=config,
-                                               endpoint_url=self.settings.endpoint_url)
+            client = self._boto_session().client(service, region_name=self.region, config=config,
+                                                 endpoint_url=self.settings.endpoint_url)
         except Exception as error:
             raise explain(error, service, "connect", sandbox=self.settings.sandbox) from None
+        client.meta.events.register("before-send", self._within_deadline)
+        return client
+
+    def _within_deadline(self, **_: Any) -> None:
+        """Refuses to send an attempt that could not end before the call's deadline."""
+        started = getattr(self._started, "at", None)
+        if started is None:
+            return
+        elapsed = time.monotonic() - started
+        if elapsed > 0.05 and elapsed + self.settings.read_timeout > self.settings.call_deadline:
+            raise DeadlineExceeded(f"{elapsed:.1f} s spent; another attempt could end after the "
+                                   f"{self.settings.call_deadline:g} s deadline")
 
 
 def _iam_prefix(client: Any) -> str:

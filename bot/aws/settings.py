@@ -46,19 +46,31 @@ class AwsSettings:
     retry_mode: str = "standard"
     max_attempts: int = 4
     connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    read_timeout: float = 10.0
+    # All attempts of one call together; shorter than a turn may take.
+    call_deadline: float = 20.0
     dry_run: bool = False
     role_arn: str | None = None
+    # The execution roles students may pick from, when more than one (role_arn: the only one).
+    role_arns: tuple[str, ...] = ()
+    # The S3 buckets and prefixes the bot may read from and write to ("s3://course-data/").
+    s3_prefixes: tuple[str, ...] = ()
     notebook_instance_types: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_NOTEBOOK_INSTANCE_TYPES))
     training_instance_types: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TRAINING_INSTANCE_TYPES))
     max_training_minutes: int = 60
+    # Comprehend, Polly and Rekognition are billed per call: per student per hour, and the
+    # longest text a student may send them.
+    metered_per_hour: int = 30
+    max_text_chars: int = 2000
     algorithms: dict[str, Algorithm] = field(
         default_factory=lambda: {name: Algorithm(name, spec["version"], dict(spec["hyperparameters"]))
                                  for name, spec in DEFAULT_ALGORITHMS.items()})
-    image_folders: tuple[Path, ...] = (Path("."),)
+    image_folders: tuple[Path, ...] = (Path(".coursebot/uploads"),)
     media_dir: Path = Path(".coursebot/media")
     default_voice: str = "Joanna"
     sandbox: bool = False
+    # Where the project's secret key lives (.coursebot/secret.key), for the owner tags.
+    project_root: Path = Path(".")
 
     def with_changes(self, **changes: Any) -> AwsSettings:
         return replace(self, **changes)
@@ -71,7 +83,7 @@ class AwsSettings:
             ConfigError: an unknown key or a value of the wrong kind, naming the key.
         """
         node = dict(node or {})
-        known = {f.name for f in fields(cls)} - {"sandbox"}
+        known = {f.name for f in fields(cls)} - {"sandbox", "project_root"}
         unknown = sorted(set(node) - known)
         if unknown:
             raise ConfigError(f"unknown key(s) under 'aws': {', '.join(unknown)}; "
@@ -82,12 +94,19 @@ class AwsSettings:
                 values[key] = _text(node, key)
         if "retry_mode" in node:
             values["retry_mode"] = _choice(node, "retry_mode", RETRY_MODES)
-        for key in ("max_attempts", "max_training_minutes"):
+        for key in ("max_attempts", "max_training_minutes", "metered_per_hour", "max_text_chars"):
             if key in node:
                 values[key] = _positive(node, key, int)
-        for key in ("connect_timeout", "read_timeout"):
+        for key in ("connect_timeout", "read_timeout", "call_deadline"):
             if key in node:
                 values[key] = _positive(node, key, float)
+        for key, prefix in (("role_arns", "arn:"), ("s3_prefixes", "s3://")):
+            if key in node:
+                items = node[key]
+                if not isinstance(items, list) or not all(isinstance(i, str) and i.startswith(prefix) for i in items):
+                    raise ConfigError(f"'aws: {key}' must be a list of texts starting with {prefix}")
+                values[key] = tuple(item if key == "role_arns" or item.endswith("/") else item + "/"
+                                    for item in items)
         if "dry_run" in node:
             if not isinstance(node["dry_run"], bool):
                 raise ConfigError("'aws: dry_run' must be true or false")
@@ -103,9 +122,9 @@ class AwsSettings:
                 raise ConfigError("'aws: image_folders' must be a list of folder paths")
             values["image_folders"] = tuple(root / Path(folder).expanduser() for folder in folders)
         else:
-            values["image_folders"] = (root,)
+            values["image_folders"] = (root / cls.image_folders[0],)
         values["media_dir"] = root / _text(node, "media_dir") if "media_dir" in node else root / cls.media_dir
-        return cls(**values)
+        return cls(**values, project_root=root)
 
 
 def _text(node: dict[str, Any], key: str) -> str:

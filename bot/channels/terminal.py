@@ -8,6 +8,7 @@ over, and Ctrl-D, Ctrl-C or "bye" leave.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -69,11 +70,16 @@ class TerminalChat:
         for key in ("image", "attachment"):
             if reply.get(key):
                 # soft_wrap: a file path or URL must stay on one line to be copied.
-                self.console.print(f"      [dim]{key}:[/] {escape(_media_location(reply[key]))}", soft_wrap=True)
+                where = _media_location(reply[key], self._media_dir())
+                self.console.print(f"      [dim]{key}:[/] {escape(where)}", soft_wrap=True)
         buttons = reply.get("buttons") or []
         for number, button in enumerate(buttons, start=len(self._buttons) + 1):
             self.console.print(f"      [bold]{number}[/]. {escape(str(button.get('title', '')))}")
         self._buttons += buttons
+
+    def _media_dir(self) -> Path | None:
+        aws = self.agent.dialogue.aws
+        return aws.settings.media_dir if aws is not None else None
 
     def _show_parse(self, parse: dict[str, Any]) -> None:
         intent = parse.get("intent") or {}
@@ -82,9 +88,12 @@ class TerminalChat:
                            f"entities: {escape(entities)}[/]")
 
 
-def _media_location(media: Any) -> str:
-    """Where a terminal user finds an image or attachment: its file, else its URL."""
-    if isinstance(media, dict):
-        payload = media.get("payload") or {}
-        return str(payload.get("path") or payload.get("src") or media)
-    return str(media)
+def _media_location(media: Any, media_dir: Path | None) -> str:
+    """Where a terminal user finds an image or attachment: the local file behind a /media/
+    URL (replies never carry server paths; the terminal user is on the server), else the URL."""
+    source = str(((media.get("payload") or {}).get("src") or media) if isinstance(media, dict) else media)
+    if media_dir is not None and source.startswith("/media/"):
+        local = media_dir / source.removeprefix("/media/")
+        if local.is_file():
+            return str(local.resolve())
+    return source
