@@ -29,7 +29,8 @@ def course():
 def dialogue_for(course, tmp_path, **aws_changes) -> DialogueManager:
     aws = AwsServices(course.settings.aws.with_changes(region="us-east-1", media_dir=tmp_path, **aws_changes))
     actions = ActionRegistry.for_project(course.root, course.domain, course.settings.dialogue.intent_titles)
-    return DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules, course.stories, aws=aws)
+    return DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules, course.stories, aws=aws,
+                                     explicit=course.settings.dialogue.explicit())
 
 
 def slot(value: str) -> dict:
@@ -212,3 +213,20 @@ def test_a_turn_the_engine_has_nothing_to_say_to_is_delegated_back_to_lex(tiny):
     assert answer["sessionState"]["dialogAction"] == {"type": "Delegate"}
     assert answer["sessionState"]["intent"]["slots"]["concept"]["value"]["interpretedValue"] == "gizmo"
     assert "messages" not in answer
+
+
+def test_lex_confirmed_is_a_yes_only_when_the_transcript_says_yes(course, tmp_path, monkeypatch):
+    """Lex marks "hmm" Confirmed when its own model is unsure; nothing may come of that."""
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        lex = LexSession(dialogue_for(course, tmp_path, role_arn=ROLE))
+        lex.send("create_notebook", "create a notebook named lex-hmm on ml.t3.medium",
+                 {"notebook_name": "lex-hmm", "notebook_instance_type": "ml.t3.medium"})
+        for text in ("hmm", "uh"):
+            answer = lex.send("create_notebook", text, confirmation="Confirmed")
+            assert "is being created" not in LexSession.said(answer)
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        assert sagemaker.list_notebook_instances()["NotebookInstances"] == []
