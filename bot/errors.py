@@ -56,3 +56,19 @@ class ModelError(CourseBotError):
 
 class ConfigError(CourseBotError):
     """Engine settings that name something unknown or hold an invalid value."""
+
+
+class ConversationConflict(CourseBotError):
+    """A save refused because the stored conversation is not the one this message read.
+
+    Either the store holds another number of events for the sender than when the tracker
+    was read (another process saved in between), or this process's lease on the sender's
+    lock ran out and another process may hold it now. Nothing of the message is stored, so
+    it was not acknowledged: the HTTP layer answers it with a "try again" status
+    (409 or 503), never 200. It means the sender's lock was not shared between the server
+    processes (or was lost), never that the actions should be run again.
+    """
+
+
+class LockTimeout(CourseBotError):
+    """Another message from the same sender held the lock for longer than we may wait."""

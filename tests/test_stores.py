@@ -2,15 +2,18 @@
 redis-server (the `redis_url` fixture in conftest.py) and DynamoDB through moto.
 
 Every store must give back exactly the events it was given, in order, across saves,
-senders, restarts and sizes beyond DynamoDB's 400 KB item limit; locks must serialize
-one sender's messages across threads and processes, and endpoints.yml must configure
-all of it or say clearly what is wrong.
+senders, restarts and sizes beyond DynamoDB's 400 KB item limit; a save is a
+compare-and-append that refuses a tracker read at another length, and, fenced by a lease,
+a process that lost its lock; locks must serialize one sender's messages across threads
+and processes, renew their leases while held, and endpoints.yml must configure all of it
+or say clearly what is wrong.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -24,7 +27,7 @@ import pytest
 
 from bot.dialogue.events import ActionExecuted, ActiveLoop, BotUttered, Event, Restarted, SlotSet, UserUttered
 from bot.dialogue.tracker import Tracker
-from bot.errors import ConfigError, CourseBotError
+from bot.errors import ConfigError, ConversationConflict, CourseBotError
 from bot.stores import (
     DynamoTrackerStore,
     InMemoryTrackerStore,
@@ -32,10 +35,13 @@ from bot.stores import (
     LockTimeout,
     RedisLockStore,
     RedisTrackerStore,
+    SQLiteLockStore,
     SQLiteTrackerStore,
     TrackerStore,
+    check_shared,
     lock_store_from_config,
     read_endpoints,
+    stores_from_endpoints,
     tracker_store_from_config,
 )
 
@@ -178,9 +184,41 @@ def test_a_long_conversation_with_huge_events_survives(open_store):
 def test_a_stale_tracker_is_refused_instead_of_losing_events(open_store):
     store = open_store()
     converse(store, "ann", UserUttered("one"), UserUttered("two"))
-    with pytest.raises(CourseBotError, match="another process"):
+    with pytest.raises(ConversationConflict, match="another process"):
         store.save(Tracker("ann", [UserUttered("one")]))
     assert [event.text for event in store.retrieve("ann").events] == ["one", "two"]
+
+
+@pytest.mark.parametrize("open_store", BACKENDS, indirect=True)
+def test_of_two_messages_read_at_one_length_only_the_first_is_appended(open_store):
+    """Two processes without a shared lock read the conversation at once: the second save
+    is refused whole, never dropped in silence, merged or interleaved."""
+    first, second = open_store(), open_store()
+    converse(first, "ann", UserUttered("hello"))
+    mine, theirs = first.retrieve("ann"), second.retrieve("ann")
+    assert (mine.stored, theirs.stored) == (1, 1)
+    mine.extend([UserUttered("mine"), BotUttered({"text": "for mine"})])
+    theirs.extend([UserUttered("theirs"), BotUttered({"text": "for theirs"})])
+    first.save(mine)
+    assert mine.stored == 3
+    with pytest.raises(ConversationConflict, match=r"changed while this message was handled: the store holds 3 "
+                                                   r"events, this message read 1"):
+        second.save(theirs)
+    assert theirs.stored == 1
+    assert open_store().retrieve("ann").events == [UserUttered("hello"), *mine.events[1:]]
+    converse(second, "ann", UserUttered("read again"))     # a fresh read appends again
+    assert [e.text for e in first.retrieve("ann").events if isinstance(e, UserUttered)] == [
+        "hello", "mine", "read again"]
+
+
+@pytest.mark.parametrize("open_store", BACKENDS, indirect=True)
+def test_a_new_sender_saved_twice_at_once_keeps_the_first(open_store):
+    first, second = open_store(), open_store()
+    assert first.retrieve("new") is None and second.retrieve("new") is None
+    first.save(Tracker("new", [UserUttered("first")]))
+    with pytest.raises(ConversationConflict):
+        second.save(Tracker("new", [UserUttered("second")]))
+    assert [event.text for event in open_store().retrieve("new").events] == ["first"]
 
 
 # Not DynamoDB: moto's backend is not thread-safe (its transact_write_items deep-copies
@@ -385,46 +423,62 @@ def test_in_process_lock_lets_only_other_senders_run_at_once(senders, meet):
 
 
 LOCK_WORKER = textwrap.dedent("""
-    import sys, time
-    import redis
-    from bot.stores.redis import RedisLockStore
+    import os, sys, time
+    from bot.stores import RedisLockStore, SQLiteLockStore
 
-    url, prefix, name = sys.argv[1:4]
-    client = redis.Redis.from_url(url)
-    locks = RedisLockStore(url, key_prefix=prefix, lock_lifetime=10)
-    client.rpush(prefix + ":ready", name)
-    assert client.blpop(prefix + ":go", timeout=20), "never told to go"
+    kind, where, prefix, name, folder = sys.argv[1:6]
+    locks = RedisLockStore(where, key_prefix=prefix) if kind == "redis" else SQLiteLockStore(where)
+    open(os.path.join(folder, name + ".ready"), "w").close()
+    while not os.path.exists(os.path.join(folder, "go")):
+        time.sleep(0.005)
+    log = os.open(os.path.join(folder, "log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     for _ in range(5):
         with locks.lock("ann"):
-            client.rpush(prefix + ":log", "start " + name)
+            os.write(log, ("start " + name + "\\n").encode())
             time.sleep(0.03)
-            client.rpush(prefix + ":log", "end " + name)
+            os.write(log, ("end " + name + "\\n").encode())
 """)
 
 
-def test_redis_lock_serializes_one_sender_across_processes(redis_url):
-    import redis
+@pytest.fixture(params=["sqlite", "redis"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """Where a shared lock store lives: (kind, SQLite path or Redis URL, key prefix)."""
+    if request.param == "sqlite":
+        yield "sqlite", str(tmp_path / "conversations.db"), ""
+    else:
+        yield "redis", request.getfixturevalue("redis_url"), unique("locks")
 
-    client, prefix = redis.Redis.from_url(redis_url, decode_responses=True), unique("locks")
+
+def shared_locks(where: tuple[str, str, str], **lease: float) -> SQLiteLockStore | RedisLockStore:
+    kind, location, prefix = where
+    return SQLiteLockStore(location, **lease) if kind == "sqlite" else RedisLockStore(location, key_prefix=prefix,
+                                                                                    **lease)
+
+
+def shared_store(where: tuple[str, str, str]) -> SQLiteTrackerStore | RedisTrackerStore:
+    kind, location, prefix = where
+    return SQLiteTrackerStore(location) if kind == "sqlite" else RedisTrackerStore(location, key_prefix=prefix)
+
+
+def test_a_shared_lock_serializes_one_sender_across_processes(shared, tmp_path):
+    kind, where, prefix = shared
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    workers = [subprocess.Popen([sys.executable, "-c", LOCK_WORKER, redis_url, prefix, name], cwd=ROOT, env=env,
-                                stderr=subprocess.PIPE, text=True) for name in ("p1", "p2")]
+    workers = [subprocess.Popen([sys.executable, "-c", LOCK_WORKER, kind, where, prefix, name, str(tmp_path)],
+                                cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) for name in ("p1", "p2")]
     deadline = time.monotonic() + 30
-    while client.llen(prefix + ":ready") < 2 and time.monotonic() < deadline:
+    while not all((tmp_path / f"{name}.ready").exists() for name in ("p1", "p2")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    client.rpush(prefix + ":go", "go", "go")           # both start at once
+    (tmp_path / "go").touch()                          # both start at once
     for worker in workers:
         _, stderr = worker.communicate(timeout=60)
         assert worker.returncode == 0, stderr
-    log = client.lrange(prefix + ":log", 0, -1)
+    log = (tmp_path / "log").read_text().splitlines()
     assert len(log) == 20 and {entry.split()[1] for entry in log} == {"p1", "p2"}
     assert_not_interleaved(log)
 
 
-def test_redis_lock_waits_then_gives_a_clear_error(redis_url):
-    prefix = unique("locks")
-    holder = RedisLockStore(redis_url, key_prefix=prefix)
-    waiter = RedisLockStore(redis_url, key_prefix=prefix, blocking_timeout=0.3)
+def test_a_shared_lock_waits_then_gives_a_clear_error(shared):
+    holder, waiter = shared_locks(shared), shared_locks(shared, blocking_timeout=0.3)
     with holder.lock("ann"):
         with waiter.lock("bob"):               # other senders are not held up
             pass
@@ -432,21 +486,84 @@ def test_redis_lock_waits_then_gives_a_clear_error(redis_url):
         with pytest.raises(LockTimeout, match="still being handled after 0.3 s"):
             with waiter.lock("ann"):
                 pytest.fail("two messages from one sender were handled at once")
-        assert time.monotonic() - started >= 0.15    # it waited (redis-py polls every 0.1 s)
+        assert time.monotonic() - started >= 0.25    # it waited
     with waiter.lock("ann"):                   # released, so free again
         pass
 
 
-def test_redis_lock_lifetime_frees_a_lock_held_too_long(redis_url, caplog):
-    prefix = unique("locks")
-    short = RedisLockStore(redis_url, key_prefix=prefix, lock_lifetime=0.2)
-    other = RedisLockStore(redis_url, key_prefix=prefix, blocking_timeout=2)
-    with caplog.at_level(logging.WARNING, logger="bot.stores.redis"):
-        with short.lock("ann"):
-            time.sleep(0.4)                      # e.g. a process that hung
-            with other.lock("ann"):              # Redis freed it after its lifetime
-                pass
-    assert "longer than the lock lifetime" in caplog.text
+def test_a_shared_lock_is_renewed_while_its_message_is_handled(shared, caplog):
+    slow, other = shared_locks(shared, lock_lifetime=0.3), shared_locks(shared, blocking_timeout=0.05)
+    with caplog.at_level(logging.WARNING, logger="bot.stores"):
+        with slow.lock("ann"):
+            for _ in range(4):                   # 1.2 s: four lifetimes, renewed every 0.1 s
+                time.sleep(0.3)
+                with pytest.raises(LockTimeout):
+                    with other.lock("ann"):
+                        pytest.fail("the lease of a message still being handled ran out")
+        with other.lock("ann"):
+            pass
+    assert "expired" not in caplog.text
+
+
+def test_the_lease_defaults_are_short_and_waiting_is_longer(tmp_path, redis_url):
+    for locks in (SQLiteLockStore(tmp_path / "c.db"), RedisLockStore(redis_url)):
+        assert (locks.lock_lifetime, locks.blocking_timeout) == (10.0, 30.0)
+
+
+def test_a_save_after_the_lease_ran_out_and_another_took_the_lock_is_refused(shared, monkeypatch, caplog):
+    store, stalled, other = shared_store(shared), shared_locks(shared, lock_lifetime=0.3), shared_locks(shared)
+    monkeypatch.setattr(stalled, "_renew", lambda sender, token: True)   # a stalled process renews nothing
+    converse(store, "ann", UserUttered("hello"))
+    late = stalled.lock("ann")
+    lease = late.__enter__()
+    tracker = store.retrieve("ann")
+    tracker.add(UserUttered("late"))
+    time.sleep(0.5)                                       # its lease ran out
+    on_time = other.lock("ann")
+    theirs = on_time.__enter__()                          # another process took the lock
+    with pytest.raises(ConversationConflict, match="no longer holds the lock of 'ann'"):
+        store.save(tracker, lease)                        # the count still matches: only the fence refuses it
+    with caplog.at_level(logging.WARNING, logger="bot.stores"):
+        late.__exit__(None, None, None)                   # its release leaves the other's lock alone
+    assert "expired before its message was handled" in caplog.text
+    with pytest.raises(LockTimeout):
+        with shared_locks(shared, blocking_timeout=0.1).lock("ann"):
+            pass
+    fresh = store.retrieve("ann")
+    fresh.add(UserUttered("on time"))
+    store.save(fresh, theirs)
+    on_time.__exit__(None, None, None)
+    assert [event.text for event in store.retrieve("ann").events] == ["hello", "on time"]
+
+
+def test_a_save_with_an_expired_lease_is_refused_even_if_nobody_took_the_lock(shared, monkeypatch):
+    store, stalled = shared_store(shared), shared_locks(shared, lock_lifetime=0.2)
+    monkeypatch.setattr(stalled, "_renew", lambda sender, token: True)
+    with stalled.lock("ann") as lease:
+        store.save(Tracker("ann", [UserUttered("in time")]), lease)
+        time.sleep(0.4)
+        with pytest.raises(ConversationConflict, match="no longer holds the lock"):
+            store.save(converse_tracker(store, "ann", UserUttered("too late")), lease)
+    assert [event.text for event in store.retrieve("ann").events] == ["in time"]
+
+
+def converse_tracker(store: TrackerStore, sender_id: str, *events: Event) -> Tracker:
+    tracker = store.retrieve(sender_id) or Tracker(sender_id)
+    tracker.extend(events)
+    return tracker
+
+
+def test_a_lease_from_another_place_does_not_fence(tmp_path, redis_url):
+    store = SQLiteTrackerStore(tmp_path / "conversations.db")
+    with SQLiteLockStore(tmp_path / "other.db").lock("ann") as other_file, \
+            RedisLockStore(redis_url, key_prefix=unique("locks")).lock("ann") as in_redis:
+        store.save(Tracker("ann", [UserUttered("one")]), other_file)
+        store.save(converse_tracker(store, "ann", UserUttered("two")), in_redis)
+    redis_store = RedisTrackerStore(redis_url, key_prefix=unique("test"))
+    with SQLiteLockStore(tmp_path / "conversations.db").lock("ann") as in_sqlite:
+        redis_store.save(Tracker("ann", [UserUttered("three")]), in_sqlite)
+    assert [event.text for event in store.retrieve("ann").events] == ["one", "two"]
+    assert [event.text for event in redis_store.retrieve("ann").events] == ["three"]
 
 
 # --- endpoints.yml ---------------------------------------------------------------------
@@ -464,6 +581,60 @@ def test_defaults_are_memory_or_the_projects_sqlite_file(tmp_path):
     assert isinstance(store, SQLiteTrackerStore)
     assert store.path == tmp_path / ".coursebot" / "conversations.db" and store.path.is_file()
     assert isinstance(lock_store_from_config(None), InProcessLockStore)
+    locks = lock_store_from_config(None, store)        # without a lock_store: the lock in the same file
+    assert isinstance(locks, SQLiteLockStore) and locks.path == store.path
+    assert isinstance(lock_store_from_config(None, InMemoryTrackerStore()), InProcessLockStore)
+
+
+def test_a_redis_tracker_store_gets_a_redis_lock_on_its_connection(tmp_path, redis_url):
+    store, locks = stores_from_endpoints({"tracker_store": {"type": "redis", "url": redis_url, "key_prefix": "k"}},
+                                         tmp_path)
+    assert isinstance(locks, RedisLockStore) and locks.redis is store.redis and locks.key_prefix == "k"
+    with locks.lock("ann") as lease:                   # and it fences the saves
+        assert lease.backend == ("redis", "127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0]), 0)
+        store.save(Tracker("ann", [UserUttered("hi")]), lease)
+        store.redis.delete(locks.key("ann"))            # as if the lease had run out
+        with pytest.raises(ConversationConflict):
+            store.save(converse_tracker(store, "ann", UserUttered("again")), lease)
+
+
+def test_sqlite_lock_from_endpoints(tmp_path):
+    config = endpoints(tmp_path, """
+        tracker_store:
+          type: sqlite
+          db: chats.db
+        lock_store:
+          type: sqlite
+          lock_lifetime: 4
+          blocking_timeout: 7
+    """)
+    store, locks = stores_from_endpoints(config, tmp_path)
+    assert isinstance(locks, SQLiteLockStore) and locks.path == store.path == tmp_path / "chats.db"
+    assert (locks.lock_lifetime, locks.blocking_timeout) == (4, 7)
+    elsewhere = lock_store_from_config({"type": "sqlite", "db": "locks/l.db"}, store, tmp_path)
+    assert elsewhere.path == tmp_path / "locks" / "l.db"
+
+
+@pytest.mark.parametrize(("tracker", "lock", "expected"), [
+    ("sqlite", None, None),
+    ("sqlite", {"type": "sqlite"}, None),
+    ("sqlite", {"type": "in_memory"}, r"the SQLite file .*chats.db.* Put lock_store: \{type: sqlite\}"),
+    ("redis", {"type": "in_memory"}, r"in Redis.* Put lock_store: \{type: redis\} with the tracker store's url"),
+    ("dynamo", None, r"the DynamoDB table 'chats'.* Put lock_store: \{type: redis, url: ...\} in endpoints.yml"),
+    ("in_memory", None, None),
+])
+def test_start_up_warns_when_processes_could_share_conversations_but_not_locks(tmp_path, redis_url, caplog,
+                                                                                tracker, lock, expected):
+    stores = {"sqlite": {"type": "sqlite", "db": "chats.db"}, "redis": {"type": "redis", "url": redis_url},
+              "dynamo": {"type": "dynamo", "table_name": "chats", "region": REGION}, "in_memory": {"type": "in_memory"}}
+    with caplog.at_level(logging.WARNING, logger="bot.stores"):
+        store, locks = stores_from_endpoints({"tracker_store": stores[tracker], "lock_store": lock}, tmp_path)
+    warning = check_shared(store, locks)
+    if expected is None:
+        assert warning is None and caplog.text == ""
+    else:
+        assert re.search(expected, warning) and "two of them may handle one student's messages at once" in warning
+        assert warning in caplog.text
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -509,7 +680,7 @@ def test_redis_from_endpoints_with_environment_variables(tmp_path, redis_url, mo
     converse(store, "ann", UserUttered("hello"))
     assert store.retrieve("ann").events[0].text == "hello"
     locks = lock_store_from_config(config["lock_store"])
-    assert isinstance(locks, RedisLockStore) and locks.lock_lifetime == 5 and locks.blocking_timeout == 5
+    assert isinstance(locks, RedisLockStore) and locks.lock_lifetime == 5 and locks.blocking_timeout == 30
     with locks.lock("ann"):
         assert locks.redis.exists(locks.key("ann"))
 
@@ -547,7 +718,7 @@ def test_tracker_store_mistakes_are_clear(tmp_path, text, expected):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("lock_store:\n  type: concurrent\n", r"lock_store.type: the unknown type 'concurrent'; accepted types: "
-                                          r"in_memory, redis"),
+                                          r"in_memory, sqlite, redis"),
     ("lock_store:\n  type: redis\n  record_exp: 5\n", r"lock_store.record_exp: unknown option for type redis"),
     ("lock_store:\n  type: redis\n  lock_lifetime: 0\n", r"lock_store.lock_lifetime: must be a number of seconds"),
 ])

@@ -9,15 +9,21 @@ from bot.dialogue.events import ActionExecuted, ActiveLoop, Event, Restarted, Sl
 
 
 class Tracker:
-    """An append-only event list for one sender; slots and the active form are computed."""
+    """An append-only event list for one sender; slots and the active form are computed.
+
+    `stored` is how many of the first events the tracker store held when the tracker was
+    read (0 for a new sender); a save appends the rest only if the store still holds that
+    many, and then sets it to the number of events.
+    """
 
     def __init__(self, sender_id: str, events: Iterable[Event] = (),
-                 initial_slots: dict[str, Any] | None = None):
+                 initial_slots: dict[str, Any] | None = None, *, stored: int = 0):
         self.sender_id = sender_id
         self.events: list[Event] = []
         self._initial_slots = dict(initial_slots or {})
         for event in events:
             self.add(event)
+        self.stored = stored
 
     def add(self, event: Event) -> None:
         self.events.append(event)

@@ -3,11 +3,14 @@
 Rasa users already describe their stores there (`tracker_store:`, `lock_store:`), so we
 read the same file, the same types and spellings, and Rasa's `${ENV_VAR}` substitution.
 Every mistake becomes a ConfigError that names endpoints.yml, the key and what is
-accepted, never a traceback.
+accepted, never a traceback. Without a `lock_store:`, the lock lives where the
+conversations do (the SQLite file, the Redis server), so that several server processes
+share it; `check_shared` says when a configuration still cannot give a shared lock.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -18,6 +21,8 @@ from bot.errors import ConfigError, ProjectError
 from bot.stores.base import LockStore, TrackerStore
 from bot.stores.memory import InMemoryTrackerStore, InProcessLockStore
 from bot.yamlfile import line_of, load_yaml
+
+log = logging.getLogger(__name__)
 
 ENDPOINTS = "endpoints.yml"
 DEFAULT_SQLITE_PATH = Path(".coursebot") / "conversations.db"
@@ -31,9 +36,11 @@ TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
     "redis": (*_REDIS, "record_exp"),
     "dynamo": ("table_name", "region", "endpoint_url"),
 }
+_LEASE = ("lock_lifetime", "blocking_timeout")
 LOCK_OPTIONS: dict[str, tuple[str, ...]] = {
     "in_memory": (),
-    "redis": (*_REDIS, "lock_lifetime", "blocking_timeout"),
+    "sqlite": ("db", *_LEASE),
+    "redis": (*_REDIS, *_LEASE),
 }
 
 
@@ -107,19 +114,84 @@ def tracker_store_from_config(config: dict[str, Any] | None, project_root: Path,
                               options.text("endpoint_url", None))
 
 
-def lock_store_from_config(config: dict[str, Any] | None) -> LockStore:
-    """The lock store that endpoints.yml's `lock_store:` mapping describes (None: in process).
+def stores_from_endpoints(endpoints: dict[str, Any], project_root: Path,
+                          default: str = "memory") -> tuple[TrackerStore, LockStore]:
+    """The tracker store and the lock store of an endpoints.yml mapping (see
+    `tracker_store_from_config` and `lock_store_from_config`); logs `check_shared`'s
+    warning when several server processes could not share the lock.
 
     Raises:
         ConfigError: an unknown type or option, or an invalid value.
     """
-    options = _Options("lock_store", config or {"type": "in_memory"}, LOCK_OPTIONS)
+    store = tracker_store_from_config(endpoints.get("tracker_store"), project_root, default)
+    locks = lock_store_from_config(endpoints.get("lock_store"), store, project_root)
+    warning = check_shared(store, locks)
+    if warning:
+        log.warning("%s", warning)
+    return store, locks
+
+
+def lock_store_from_config(config: dict[str, Any] | None, tracker_store: TrackerStore | None = None,
+                           project_root: Path | None = None) -> LockStore:
+    """The lock store that endpoints.yml's `lock_store:` mapping describes.
+
+    Args:
+        config: the `lock_store:` mapping; None means a lock where `tracker_store` keeps
+            the conversations: the SQLite lock in its file, the Redis lock on its
+            connection, otherwise (and without a tracker store) a lock in process.
+        tracker_store: the conversations' store, for that default and for a SQLite lock
+            without a `db` (it then uses the tracker store's file).
+        project_root: where a relative SQLite `db` path starts (default: the current folder).
+    Raises:
+        ConfigError: an unknown type or option, or an invalid value.
+    """
+    from bot.stores.lease import DEFAULT_LOCK_LIFETIME_S
+    from bot.stores.redis import RedisLockStore, RedisTrackerStore
+    from bot.stores.sqlite import SQLiteLockStore, SQLiteTrackerStore
+
+    if config is None:
+        if isinstance(tracker_store, SQLiteTrackerStore):
+            return SQLiteLockStore(tracker_store.path)
+        if isinstance(tracker_store, RedisTrackerStore):
+            return RedisLockStore(client=tracker_store.redis, key_prefix=tracker_store.key_prefix)
+        return InProcessLockStore()
+    options = _Options("lock_store", config, LOCK_OPTIONS)
     if options.kind == "in_memory":
         return InProcessLockStore()
-    from bot.stores.redis import DEFAULT_LOCK_LIFETIME_S, RedisLockStore
+    lease = {"lock_lifetime": options.number("lock_lifetime", DEFAULT_LOCK_LIFETIME_S),
+             "blocking_timeout": options.number("blocking_timeout", None)}
+    if options.kind == "sqlite":
+        same_file = tracker_store.path if isinstance(tracker_store, SQLiteTrackerStore) else None
+        path = Path(options.text("db", None) or same_file or DEFAULT_SQLITE_PATH).expanduser()
+        return SQLiteLockStore(path if path.is_absolute() else (project_root or Path.cwd()) / path, **lease)
+    return RedisLockStore(**options.redis(), **lease)
 
-    return RedisLockStore(**options.redis(), lock_lifetime=options.number("lock_lifetime", DEFAULT_LOCK_LIFETIME_S),
-                          blocking_timeout=options.number("blocking_timeout", None))
+
+def check_shared(tracker_store: TrackerStore, lock_store: LockStore) -> str | None:
+    """A warning for the log at start-up when server processes could share the
+    conversations but not the sender locks (None when they share both, or nothing).
+
+    Two processes handling one student's messages at once then refuse one of them
+    (ConversationConflict): nothing is lost, but students see errors.
+    """
+    from bot.stores.dynamodb import DynamoTrackerStore
+    from bot.stores.redis import RedisTrackerStore
+    from bot.stores.sqlite import SQLiteTrackerStore
+
+    if not isinstance(lock_store, InProcessLockStore):
+        return None
+    if isinstance(tracker_store, SQLiteTrackerStore):
+        where, fix = f"the SQLite file {tracker_store.path}", "lock_store: {type: sqlite} (or no lock_store at all)"
+    elif isinstance(tracker_store, RedisTrackerStore):
+        where, fix = "Redis", "lock_store: {type: redis} with the tracker store's url (or no lock_store at all)"
+    elif isinstance(tracker_store, DynamoTrackerStore):
+        where, fix = f"the DynamoDB table {tracker_store.table_name!r}", "lock_store: {type: redis, url: ...}"
+    else:
+        return None
+    return (f"the conversations are in {where}, which several server processes can share, but the sender locks "
+            "are only in this process (lock_store type in_memory): if more than one server process uses these "
+            "conversations, two of them may handle one student's messages at once and refuse one. Put "
+            f"{fix} in {ENDPOINTS} to share the locks.")
 
 
 class _Options:

@@ -2,9 +2,10 @@
 
 A DynamoDB item holds at most 400 KB and a long conversation holds more, so each event
 is its own item (hash key `sender_id`, range key `position`), and an event too large for
-one item is split over consecutive items (`part` of `parts`). A save appends items in
-transactions whose puts refuse to overwrite an existing position, so an event is never
-lost or written twice; reading is a paginated, consistent Query in position order.
+one item is split over consecutive items (`part` of `parts`). A save appends items, only
+if the table holds as many events as the tracker was read at, in transactions whose puts
+refuse to overwrite an existing position, so an event is never lost, written twice or
+interleaved with another process's; reading is a paginated, consistent Query in position order.
 The table (on-demand billing) is created on first use when it does not exist.
 """
 
@@ -18,7 +19,8 @@ from typing import Any
 
 from bot.dialogue.events import Event, event_from_dict
 from bot.dialogue.tracker import Tracker
-from bot.errors import ConfigError, CourseBotError
+from bot.errors import ConfigError, ConversationConflict, CourseBotError
+from bot.stores.base import Lease, check_stored
 
 DEFAULT_TABLE = "coursebot-conversations"
 PART_BYTES = 300_000                 # data per item, well below the 400 KB item limit
@@ -58,18 +60,22 @@ class DynamoTrackerStore:
                     if len(parts) == int(item["parts"]["N"]):
                         events.append(event_from_dict(json.loads(b"".join(parts))))
                         parts = []
-        return Tracker(sender_id, events) if events else None
+        return Tracker(sender_id, events, stored=len(events)) if events else None
 
-    def save(self, tracker: Tracker) -> None:
+    def save(self, tracker: Tracker, lease: Lease | None = None) -> None:
+        """Appends the events after `tracker.stored` if the table still holds that many.
+
+        The items go to the next free positions with puts that refuse an existing
+        position, so a process that saved in between (it took those positions) makes this
+        save fail instead of interleaving. A save of more than one transaction (over 100
+        items) is atomic per transaction only; the sender's lock keeps others out meanwhile.
+        """
         client = self._ready_client()
         with self._aws_errors():
-            position, stored = self._end_of(client, tracker.sender_id)
-            if stored > len(tracker.events):
-                raise CourseBotError(
-                    f"DynamoDB holds {stored} events for {tracker.sender_id!r}, more than the {len(tracker.events)} "
-                    "being saved: another process saved meanwhile; share a Redis lock store (endpoints.yml)")
+            position, held = self._end_of(client, tracker.sender_id)
+            check_stored(tracker, held)
             items = []
-            for index, event in enumerate(tracker.events[stored:], start=stored):
+            for index, event in enumerate(tracker.events[held:], start=held):
                 data = json.dumps(event.as_dict()).encode("utf-8")
                 chunks = [data[start:start + PART_BYTES] for start in range(0, len(data), PART_BYTES)]
                 for part, chunk in enumerate(chunks):
@@ -87,9 +93,11 @@ class DynamoTrackerStore:
                     reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
                     if "ConditionalCheckFailed" not in reasons:
                         raise
-                    raise CourseBotError(
-                        f"another process saved the conversation of {tracker.sender_id!r} at the same time; "
-                        "share a Redis lock store between server processes (lock_store in endpoints.yml)") from None
+                    raise ConversationConflict(
+                        f"another process saved the conversation of {tracker.sender_id!r} at the same time, so this "
+                        "message was not stored; share a Redis lock store between server processes (lock_store in "
+                        "endpoints.yml)") from None
+        tracker.stored = len(tracker.events)
 
     def _end_of(self, client: Any, sender_id: str) -> tuple[int, int]:
         """The next free position and the number of complete events stored."""
