@@ -16,13 +16,14 @@ import httpx
 import pytest
 
 from bot.agent import Agent
-from bot.channels.http import create_app
-from bot.errors import CourseBotError
+from bot.channels.http import KEY_HEADER, KEY_PURPOSE, SENDER_HEADER, create_app
+from bot.server_key import keyed_hash, server_key
 from tests.conftest import TINY, copy_project
 from tests.http_server import ServeProcess, endpoints_file, serving, serving_app
 
 TOKEN = "s3cret-token"
 ALLOWED_ORIGIN = "http://allowed.example"
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,14 @@ def course_url(course_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         yield server.url
 
 
+def history(url: str, sender: str, project: Path | None = None, key: str | None = None, **kwargs) -> httpx.Response:
+    """GET the conversation of `sender` with its key (given, or made from `project`'s server key)."""
+    if key is None and project is not None:
+        key = keyed_hash(server_key(project), sender, KEY_PURPOSE)
+    headers = {KEY_HEADER: key} if key else {}
+    return httpx.get(f"{url}/conversations/{sender}/messages", headers=headers, **kwargs)
+
+
 def say(url: str, message: object, sender: str | None = None, **kwargs) -> httpx.Response:
     body = {"message": message} if sender is None else {"sender": sender, "message": message}
     return httpx.post(f"{url}/webhooks/rest/webhook", json=body, timeout=60, **kwargs)
@@ -78,13 +87,20 @@ def test_webhook_answers_in_rasa_rest_shape(tiny_url):
     assert replies == [{"recipient_id": "alice", "text": "Widget: A widget is a small part."}]
 
 
-def test_webhook_sender_defaults_to_default_as_in_rasa(tiny_url):
-    replies = say(tiny_url, "hello").json()
-    assert [reply["recipient_id"] for reply in replies] == ["default"]
-    assert replies[0]["text"] == "Hello there!"
+def test_a_message_without_sender_starts_a_conversation_of_its_own(tiny_url, tiny_copy):
+    """Rasa puts every sender-less message in the conversation "default", where anyone read
+    everyone's; here each gets a fresh id, returned as `recipient_id` and in a header."""
+    first, second = say(tiny_url, "what is a gizmo"), say(tiny_url, "hello")
+    ids = [response.headers[SENDER_HEADER] for response in (first, second)]
+    assert ids[0] != ids[1] and all(i.startswith("anon-") and len(i) > 20 for i in ids)
+    assert [reply["recipient_id"] for reply in first.json() + second.json()] == [ids[0], ids[1]]
+    assert second.json()[0]["text"] == "Hello there!"
+    mine = history(tiny_url, ids[1], key=second.headers[KEY_HEADER]).json()["messages"]
+    assert [m["text"] for m in mine if m["role"] == "user"] == ["hello"]
+    assert history(tiny_url, "default", tiny_copy).json()["messages"] == []
 
 
-def test_model_parse_has_rasa_shape_and_keeps_no_conversation(tiny_url):
+def test_model_parse_has_rasa_shape_and_keeps_no_conversation(tiny_url, tiny_copy):
     response = httpx.post(f"{tiny_url}/model/parse", json={"text": "tell me about gizmos"})
     assert response.status_code == 200
     parse = response.json()
@@ -93,10 +109,10 @@ def test_model_parse_has_rasa_shape_and_keeps_no_conversation(tiny_url):
     assert [item["name"] for item in parse["intent_ranking"]][0] == "ask_concept"
     assert [(e["entity"], e["value"], e["start"], e["end"]) for e in parse["entities"]] == [
         ("concept", "gizmo", 14, 20)]
-    assert httpx.get(f"{tiny_url}/conversations/default-parse/messages").json()["messages"] == []
+    assert history(tiny_url, "default-parse", tiny_copy).json()["messages"] == []
 
 
-def test_health_names_the_model(tiny_url, tiny_copy):
+def test_health_names_the_model_and_the_stores(tiny_url, tiny_copy):
     from bot.nlu.training import model_dir
     from bot.project import load_project
 
@@ -104,17 +120,59 @@ def test_health_names_the_model(tiny_url, tiny_copy):
     metadata = json.loads((model_dir(load_project(tiny_copy)) / "metadata.json").read_text())
     assert body["status"] == "ok"
     assert body["model"]["fingerprint"] == metadata["fingerprint"]
+    assert body["store"] == {"status": "ok", "type": "SQLiteTrackerStore"}
+    assert body["lock_store"] == {"status": "ok", "type": "SQLiteLockStore"}  # serve's default: the same file
 
 
-def test_conversation_history_lists_user_and_bot_messages(tiny_url):
-    say(tiny_url, "hello", sender="historian")
-    say(tiny_url, "what is a gizmo", sender="historian")
-    body = httpx.get(f"{tiny_url}/conversations/historian/messages").json()
+def test_head_answers_on_the_widget_and_health_for_load_balancers(tiny_url):
+    for path in ("/", "/health", "/static/widget.js"):
+        head, get = httpx.head(tiny_url + path), httpx.get(tiny_url + path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_conversation_history_lists_user_and_bot_messages(tiny_url, tiny_copy):
+    first = say(tiny_url, "hello", sender="historian")
+    second = say(tiny_url, "what is a gizmo", sender="historian")
+    key = first.headers[KEY_HEADER]
+    assert KEY_HEADER not in second.headers  # only the reply that starts the conversation has it
+    body = history(tiny_url, "historian", key=key).json()
     assert body["sender_id"] == "historian"
     assert [(m["role"], m["text"]) for m in body["messages"]] == [
         ("user", "hello"), ("bot", "Hello there!"),
         ("user", "what is a gizmo"), ("bot", "Gizmo: A gizmo is a clever device.")]
-    assert httpx.get(f"{tiny_url}/conversations/nobody-yet/messages").json()["messages"] == []
+    assert history(tiny_url, "nobody-yet", tiny_copy).json()["messages"] == []
+
+
+def test_a_conversation_is_read_only_with_its_key(tiny_url):
+    """Knowing a sender id is not enough to read that conversation: its key is."""
+    key = say(tiny_url, "what is a gizmo", sender="private-student").headers[KEY_HEADER]
+    other_key = say(tiny_url, "hello", sender="curious-student").headers[KEY_HEADER]
+    assert_error(history(tiny_url, "private-student"), 401, KEY_HEADER)
+    assert_error(history(tiny_url, "private-student", key=other_key), 403, "not the key")
+    assert_error(history(tiny_url, "private-student", key="0" * 32), 403, "not the key")
+    assert history(tiny_url, "private-student", key=key).status_code == 200
+    # Messages sent as that student later do not hand out the key again.
+    assert KEY_HEADER not in say(tiny_url, "hello", sender="private-student").headers
+
+
+@pytest.mark.parametrize(("raw", "field"), [(rb'{"sender": "s", "message": "\ud800"}', "message"),
+                                          (rb'{"sender": "\udfff", "message": "hi"}', "sender"),
+                                          (rb'{"sender": "s", "message": "hello \udc80 there"}', "message")])
+def test_a_lone_surrogate_is_400_naming_it(tiny_url, raw, field):
+    response = httpx.post(f"{tiny_url}/webhooks/rest/webhook", content=raw, headers=JSON)
+    assert_error(response, 400, field, "lone surrogate")
+
+
+def test_a_surrogate_pair_is_an_emoji_and_fine(tiny_url):
+    response = httpx.post(f"{tiny_url}/webhooks/rest/webhook", headers=JSON,
+                          content=rb'{"sender": "s", "message": "hi \ud83d\ude00"}')
+    assert response.status_code == 200
+
+
+def test_a_lone_surrogate_in_a_parse_is_400(tiny_url):
+    response = httpx.post(f"{tiny_url}/model/parse", content=rb'{"text": "\ud800"}', headers=JSON)
+    assert_error(response, 400, "text", "lone surrogate")
 
 
 # Errors: always JSON, always 4xx for what the client can fix
@@ -156,9 +214,9 @@ def test_message_over_the_character_limit_is_413_naming_the_limit(tiny_url):
     assert_error(say(tiny_url, "widget " * 1000, sender="long"), 413, "7000 characters", "5000")
 
 
-def test_100_kb_message_is_413(tiny_url):
+def test_100_kb_message_is_413(tiny_url, tiny_copy):
     assert_error(say(tiny_url, "x" * 100_000, sender="huge"), 413, "65536 bytes")
-    assert httpx.get(f"{tiny_url}/conversations/huge/messages").json()["messages"] == []
+    assert history(tiny_url, "huge", tiny_copy).json()["messages"] == []
 
 
 def test_body_too_large_without_content_length_is_413(tiny_url):
@@ -180,26 +238,34 @@ def test_wrong_method_is_405_json_naming_the_right_one(tiny_url):
 
 
 def test_an_unexpected_error_is_500_json_and_logged(tiny_copy, tiny_url, caplog):
-    class StoreDown:
-        def retrieve(self, sender_id):
-            raise CourseBotError("cannot use Redis at secret-host:6379")
-
     agent = Agent.load(tiny_copy)  # tiny_url trained it already
 
     def broken(text, sender_id="default"):
         raise RuntimeError("a bug in an action")
 
     agent.handle = broken
-    agent.dialogue.store = StoreDown()
     with serving_app(create_app(agent)) as url:
         crash = say(url, "hello", sender="victim")
-        down = httpx.get(f"{url}/conversations/victim/messages")
     body = assert_error(crash, 500)
-    assert "bug" not in crash.text
+    assert "bug" not in crash.text and "retry-after" not in crash.headers
     assert "RuntimeError: a bug in an action" in caplog.text  # the server log has the details
-    assert_error(down, 503, "try again")
-    assert "secret-host" not in down.text and "secret-host" in caplog.text
     assert body.keys() == {"error"}
+
+
+def test_a_store_that_is_down_is_503_and_names_no_host(tiny_copy, tiny_url, caplog):
+    pytest.importorskip("redis")
+    from bot.stores import RedisTrackerStore
+
+    agent = Agent.load(tiny_copy)
+    with serving_app(create_app(agent)) as url:
+        agent.dialogue.store = RedisTrackerStore("redis://127.0.0.1:9/0")  # nothing listens there
+        down = history(url, "victim", tiny_copy)
+        turn = say(url, "hello", sender="victim")
+    for response in (down, turn):
+        assert_error(response, 503, "try again")
+        assert response.headers["retry-after"] == "5"
+        assert "127.0.0.1:9" not in response.text
+    assert "127.0.0.1:9" in caplog.text
 
 
 # The token and CORS
@@ -210,7 +276,7 @@ def test_api_needs_the_token_when_one_is_set(guarded_url):
                      say(guarded_url, "hello", sender="t", params={"token": "wrong"}),
                      say(guarded_url, "hello", sender="t", headers={"Authorization": "Bearer wrong"}),
                      httpx.post(f"{guarded_url}/model/parse", json={"text": "hello"}),
-                     httpx.get(f"{guarded_url}/conversations/t/messages")):
+                     history(guarded_url, "t")):
         assert_error(response, 401, "token")
         assert response.headers["www-authenticate"] == "Bearer"
 
@@ -222,6 +288,15 @@ def test_the_right_token_works_as_query_and_as_bearer(guarded_url):
     assert by_query.json()[0]["recipient_id"] == "q" and by_header.json()[0]["recipient_id"] == "b"
     parse = httpx.post(f"{guarded_url}/model/parse", params={"token": TOKEN}, json={"text": "hello"})
     assert parse.json()["intent"]["name"] == "greet"
+
+
+def test_the_token_or_the_key_reads_a_conversation_on_a_guarded_server(guarded_url):
+    key = say(guarded_url, "hello", sender="guarded-reader", params={"token": TOKEN}).headers[KEY_HEADER]
+    by_token = history(guarded_url, "guarded-reader", params={"token": TOKEN})
+    by_key = history(guarded_url, "guarded-reader", key=key)
+    assert by_token.status_code == by_key.status_code == 200
+    assert by_token.json() == by_key.json() and len(by_key.json()["messages"]) == 2
+    assert_error(history(guarded_url, "guarded-reader", params={"token": "wrong"}), 401, "token")
 
 
 def test_widget_and_health_stay_open_with_a_token(guarded_url):
@@ -246,6 +321,12 @@ def test_cors_allows_the_configured_origin_only(guarded_url):
     assert preflight.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     answer = say(guarded_url, "hello", sender="c", params={"token": TOKEN}, headers={"Origin": ALLOWED_ORIGIN})
     assert answer.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    exposed = {name.strip().lower() for name in answer.headers["access-control-expose-headers"].split(",")}
+    assert {KEY_HEADER.lower(), SENDER_HEADER.lower()} <= exposed  # a page on that origin can read the key
+    reading = httpx.options(f"{guarded_url}/conversations/c/messages", headers={
+        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": KEY_HEADER.lower()})
+    assert reading.status_code == 200 and KEY_HEADER.lower() in reading.headers["access-control-allow-headers"].lower()
     denied = httpx.options(f"{guarded_url}/webhooks/rest/webhook", headers={"Origin": "http://evil.example", **headers})
     assert "access-control-allow-origin" not in denied.headers
 
@@ -283,10 +364,11 @@ def test_media_dir_is_served_and_nothing_outside_it(tiny_copy, tmp_path):
 
 def test_200_concurrent_senders_each_get_their_own_answers(course_url, agent):
     """Two turns each ("what is X?", then "give me an example"), all at once: every reply must
-    name its own sender and be exactly what that sender's conversation gets when alone."""
+    name its own sender and be exactly what the server answers that conversation alone."""
     entries = sorted(agent.project.knowledge, key=lambda entry: entry.id)
     conversations = [[f"what is {entry.name}?", "give me an example"] for entry in entries]
     conversations += [[f"tell me about {entry.name}", "how is it different from overfitting?"] for entry in entries]
+    conversations += [[f"explain {entry.name}", "tell me more"] for entry in entries]
     expected = [[_texts(agent.handle(text, f"alone-{i}")) for text in turns] for i, turns in enumerate(conversations)]
     # Keep conversations whose answers no other conversation shares, so a mix-up cannot go unseen.
     seen: dict[str, int] = {}
@@ -295,8 +377,13 @@ def test_200_concurrent_senders_each_get_their_own_answers(course_url, agent):
     chosen = [i for i, answers in enumerate(expected) if seen[repr(answers)] == 1][:200]
     assert len(chosen) == 200
 
-    start = threading.Barrier(len(chosen))
     client = httpx.Client(base_url=course_url, timeout=120, limits=httpx.Limits(max_connections=len(chosen)))
+    # What the server itself answers each conversation alone, one at a time: this process's
+    # model may differ from the server's in the last bits of a float (threads, int8 kernels).
+    for i in chosen:
+        expected[i] = [_texts(client.post("/webhooks/rest/webhook", json={"sender": f"alone-{i}", "message": text})
+                              .json()) for text in conversations[i]]
+    start = threading.Barrier(len(chosen))
 
     def converse(i: int) -> list[tuple[set[str], list[str]]]:
         sender = f"student-{i}"
@@ -343,13 +430,13 @@ def test_the_conversation_goes_on_after_a_restart(store, course_copy, agent, tmp
         server.kill()  # a crash: nothing gets the chance to flush
         server.start()
         after = say(server.url, follow_up, sender="carol").json()
-        history = httpx.get(f"{server.url}/conversations/carol/messages").json()["messages"]
+        messages = history(server.url, "carol", course_copy).json()["messages"]
         assert server.stop() == 0  # Ctrl-C stops cleanly
     finally:
         server.kill()
     assert _texts(before) + _texts(after) == alone
     assert _texts(after) != without_context  # the topic came from before the restart
-    assert [m["text"] for m in history if m["role"] == "user"] == [first, follow_up]
+    assert [m["text"] for m in messages if m["role"] == "user"] == [first, follow_up]
     assert "Stopped." in server.stdout and "Traceback" not in server.stderr
 
 

@@ -215,6 +215,45 @@ def test_the_page_passes_its_token_on(browser, tmp_path):
         open_widget(browser, f"{server.url}/?token={token}")
         assert not bubbles(browser, "error")
         assert send(browser, "hello") == ["Hello there!"]
-        browser.get(f"{server.url}/")  # no token: the history request is refused, readably
+        browser.get(f"{server.url}/")  # no token: the conversation's key still reads it back...
+        wait(browser, lambda d: bubbles(d, "user"))
+        assert [text_of(b) for b in bubbles(browser, "user")] == ["hello"]
+        box = browser.find_element(By.ID, "message")
+        box.send_keys("hello again", Keys.ENTER)  # ...but talking to the bot takes the token, readably
         wait(browser, lambda d: bubbles(d, "error"))
         assert "token" in text_of(bubbles(browser, "error")[0])
+
+
+def stored(driver) -> dict:
+    return driver.execute_script("return {sender: localStorage.getItem('coursebot.sender'), "
+                                 "key: localStorage.getItem('coursebot.conversation-key')}")
+
+
+def test_the_widget_keeps_its_conversation_key_and_needs_it(browser, course_url, course_copy):
+    """The reply that starts a conversation carries its key; the widget keeps it beside its
+    sender id and shows the history only with it. Without it, the widget starts afresh
+    instead of continuing a conversation it may not read."""
+    from bot.channels.http import KEY_PURPOSE
+    from bot.server_key import keyed_hash, server_key
+
+    open_widget(browser, course_url)
+    assert stored(browser)["key"] is None  # nothing said yet
+    send(browser, "what is a label?")
+    first = stored(browser)
+    assert first["key"] == keyed_hash(server_key(course_copy), first["sender"], KEY_PURPOSE)
+    browser.refresh()
+    wait(browser, lambda d: bubbles(d, "user"))
+    assert [text_of(b) for b in bubbles(browser, "user")] == ["what is a label?"]
+
+    browser.execute_script("localStorage.setItem('coursebot.conversation-key', '0'.repeat(32))")  # a wrong key
+    browser.refresh()
+    wait(browser, lambda d: bubbles(d, "bot"))
+    wait(browser, lambda d: not d.find_element(By.ID, "typing").is_displayed())
+    assert not bubbles(browser, "user") and not bubbles(browser, "error")
+    assert stored(browser)["sender"] != first["sender"] and stored(browser)["key"] is None
+
+    browser.execute_script("localStorage.removeItem('coursebot.conversation-key');"
+                           f"localStorage.setItem('coursebot.sender', '{first['sender']}')")  # a sender id alone
+    browser.refresh()
+    wait(browser, lambda d: bubbles(d, "bot"))
+    assert not bubbles(browser, "user") and stored(browser)["sender"] != first["sender"]

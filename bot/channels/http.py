@@ -2,42 +2,55 @@
 conversation's history (so the widget can show it again after a reload).
 
 A thin FastAPI layer over an Agent. Replies keep Rasa's REST channel shape, so Rasa
-chat widgets and scripts work unchanged. `Agent.handle` is synchronous and thread-safe
-(a lock per sender, one parse at a time), so the endpoints are plain `def`s that FastAPI
-runs in its thread pool and the event loop never waits on the model.
+chat widgets and scripts work unchanged. `Agent.handle` blocks (the model, the store,
+AWS), so turns run on threads of their own, a bounded pool that nothing else uses:
+`/health`, the widget and its files are served from the event loop and never wait
+behind turns, even when every turn thread waits on a hanging AWS endpoint.
+
+A sender id names a conversation; it is not a secret (it travels in URLs and logs). The
+reply that starts a conversation carries its key, `X-CourseBot-Conversation-Key`, a keyed
+hash of the sender id that only this server can make; reading a conversation's history
+takes that key or the server's token.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot import __version__
 from bot.agent import Agent
 from bot.channels import http_errors
+from bot.channels.store_health import StoreHealth
 from bot.dialogue.events import BotUttered, UserUttered
+from bot.errors import ConfigError
 from bot.nlu import training
 from bot.nlu.pipeline import METADATA_FILE
+from bot.server_key import keyed_hash, server_key
 
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_SENDER_CHARS = 200
 # The NLU parses one message at a time anyway, and every thread that has run the model keeps
 # about 4 MB: with FastAPI's default of 40 threads the course bot's server grew to 700 MB under
 # 64 concurrent senders, with 8 to 580 MB, at the same turns per second.
-WORKER_THREADS = 8
+TURN_THREADS = 8
+BODY_TIMEOUT_S = 10.0
+KEY_HEADER = "X-CourseBot-Conversation-Key"
+SENDER_HEADER = "X-CourseBot-Sender"
+KEY_PURPOSE = "conversation"
 # The widget talks only to its own server; bot images and audio may come from anywhere.
 WIDGET_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src * data:; media-src * data: blob:; "
@@ -45,25 +58,45 @@ WIDGET_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
+T = TypeVar("T")
+
+
+def _is_text(value: str) -> str:
+    """Refuses a string that cannot be UTF-8 (a lone surrogate such as "\\ud800" in the JSON)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"has a lone surrogate, {ascii(value[error.start])} at character {error.start}, "
+                         "which is not text; send valid Unicode (UTF-8)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_is_text)]
 
 # Module-level: FastAPI resolves the (postponed) annotations of dependencies in module scope.
 _bearer = HTTPBearer(auto_error=False)
+TokenQuery = Annotated[str | None, Query(description="The server's auth token.")]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+SenderPath = Annotated[str, PathParam(max_length=MAX_SENDER_CHARS)]
+KeyHeader = Annotated[str | None, Header(alias=KEY_HEADER, description="The conversation's key.")]
 
 
 class UserMessage(BaseModel):
-    """Rasa's REST channel input; other keys (metadata, input_channel) are ignored, as in Rasa."""
+    """Rasa's REST channel input; other keys (metadata, input_channel) are ignored, as in Rasa.
+    Without a sender, the message starts a conversation of its own (Rasa would use "default")."""
 
-    sender: str = Field("default", min_length=1, max_length=MAX_SENDER_CHARS)
-    message: str
+    sender: Text | None = Field(None, min_length=1, max_length=MAX_SENDER_CHARS)
+    message: Text
 
 
 class ParseRequest(BaseModel):
-    text: str
+    text: Text
 
 
 def create_app(agent: Agent, *, auth_token: str | None = None, cors_origins: Sequence[str] = (),
                max_body_bytes: int = 64 * 1024, max_message_chars: int = 5000,
-               media_dir: Path | None = None, worker_threads: int = WORKER_THREADS) -> FastAPI:
+               media_dir: Path | None = None, turn_threads: int = TURN_THREADS,
+               body_timeout_s: float = BODY_TIMEOUT_S) -> FastAPI:
     """The web app serving `agent`.
 
     Args:
@@ -72,15 +105,21 @@ def create_app(agent: Agent, *, auth_token: str | None = None, cors_origins: Seq
         max_body_bytes: larger request bodies get 413.
         max_message_chars: longer messages get 413.
         media_dir: files served under /media/ (e.g. Polly's audio), when given.
-        worker_threads: threads running the (synchronous) endpoints.
+        turn_threads: threads running turns (parse, dialogue, store, AWS); more wait their turn.
+        body_timeout_s: a request body that has not all arrived by then gets 408.
+
+    Raises:
+        ConfigError: the server's key (for conversation keys) cannot be read or made.
     """
-    app = FastAPI(title="CourseBot", version=__version__, docs_url=None, redoc_url=None,
-                  lifespan=_worker_threads(worker_threads))
-    http_errors.install(app, max_body_bytes)
+    app = FastAPI(title="CourseBot", version=__version__, docs_url=None, redoc_url=None)
+    http_errors.install(app, max_body_bytes, body_timeout_s)
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
-    api = APIRouter(dependencies=[Depends(_token_check(auth_token))] if auth_token else [])
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "HEAD", "POST"],
+                           allow_headers=["Authorization", "Content-Type", KEY_HEADER],
+                           expose_headers=[KEY_HEADER, SENDER_HEADER])
+    turns = Turns(turn_threads)
+    owners = Owners(_server_key(agent.project.root), auth_token)
+    api = APIRouter(dependencies=[Depends(owners.require_token)] if auth_token else [])
 
     def checked(text: str) -> str:
         if not text.strip():
@@ -91,30 +130,43 @@ def create_app(agent: Agent, *, auth_token: str | None = None, cors_origins: Seq
         return text
 
     @api.post("/webhooks/rest/webhook", response_model=None)
-    def webhook(body: UserMessage) -> list[dict[str, Any]]:
+    async def webhook(body: UserMessage, response: Response) -> list[dict[str, Any]]:
         """The bot's replies to one message (Rasa's REST channel)."""
-        return agent.handle(checked(body.message), body.sender)
+        sender = body.sender or f"anon-{secrets.token_hex(16)}"
+        replies, new = await turns.run(_turn, agent, checked(body.message), sender)
+        response.headers[SENDER_HEADER] = sender
+        if new:
+            response.headers[KEY_HEADER] = owners.key(sender)
+        return replies
 
     @api.post("/model/parse", response_model=None)
-    def parse(body: ParseRequest) -> dict[str, Any]:
+    async def parse(body: ParseRequest) -> dict[str, Any]:
         """The NLU result for a text, without touching any conversation (Rasa's /model/parse)."""
-        return agent.parse(checked(body.text))
-
-    @api.get("/conversations/{sender_id}/messages", response_model=None)
-    def conversation(sender_id: Annotated[str, PathParam(max_length=MAX_SENDER_CHARS)]) -> dict[str, Any]:
-        """The user's and the bot's messages since the conversation's last restart."""
-        return {"sender_id": sender_id, "messages": _messages(agent, sender_id)}
+        return await turns.run(agent.parse, checked(body.text))
 
     app.include_router(api)
+
+    @app.get("/conversations/{sender_id}/messages", response_model=None, dependencies=[Depends(owners.require_owner)])
+    async def conversation(sender_id: SenderPath) -> dict[str, Any]:
+        """The user's and the bot's messages since the conversation's last restart."""
+        return {"sender_id": sender_id, "messages": await turns.run(_messages, agent, sender_id)}
+
     model = _model_info(agent)
+    stores = StoreHealth(agent.dialogue)
 
-    @app.get("/health", response_model=None)
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "model": model}
+    @app.api_route("/health", methods=["GET", "HEAD"], response_model=None)
+    async def health() -> JSONResponse:
+        """200 when the bot can answer; 503 with the store that cannot be used."""
+        report = await stores.report()
+        healthy = all(part["status"] == "ok" for part in report.values())
+        body = {"status": "ok" if healthy else "degraded", "version": __version__, "model": model, **report}
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
-    @app.get("/", include_in_schema=False)
-    def widget() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", headers=WIDGET_HEADERS)
+    page = (STATIC_DIR / "index.html").read_bytes()
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def widget() -> HTMLResponse:
+        return HTMLResponse(page, headers=WIDGET_HEADERS)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if media_dir is not None:
@@ -122,24 +174,64 @@ def create_app(agent: Agent, *, auth_token: str | None = None, cors_origins: Seq
     return app
 
 
-def _worker_threads(count: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = count
-        yield
+class Turns:
+    """The threads that run turns, bounded and apart from the default pool (which serves
+    static files), so that turns queue for each other only."""
 
-    return lifespan
+    def __init__(self, threads: int):
+        self.threads = threads
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        if self._limiter is None:  # made in the event loop that uses it
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._limiter)
 
 
-def _token_check(expected: str) -> Callable[..., None]:
-    def check(token: Annotated[str | None, Query(description="The server's auth token.")] = None,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None) -> None:
-        given = token or (credentials.credentials if credentials else "")
-        if not secrets.compare_digest(given.encode(), expected.encode()):
+class Owners:
+    """Who may use the API (the token's holders) and read a conversation (its key's holder,
+    or the token's)."""
+
+    def __init__(self, secret: bytes, token: str | None):
+        self.secret = secret
+        self.token = token
+
+    def key(self, sender_id: str) -> str:
+        return keyed_hash(self.secret, sender_id, KEY_PURPOSE)
+
+    async def require_token(self, token: TokenQuery = None, credentials: Bearer = None) -> None:
+        if not self._has_token(token, credentials):
             raise HTTPException(401, "a valid token is required: add ?token=... or the header "
                                      "Authorization: Bearer ...", headers={"WWW-Authenticate": "Bearer"})
 
-    return check
+    async def require_owner(self, sender_id: SenderPath, key: KeyHeader = None, token: TokenQuery = None,
+                            credentials: Bearer = None) -> None:
+        if self.token and self._has_token(token, credentials):
+            return
+        if key is None:
+            token_hint = " or the server's token (?token=... or Authorization: Bearer ...)" if self.token else ""
+            raise HTTPException(401, f"reading a conversation takes its key (the {KEY_HEADER} header of the reply "
+                                     f"that started it, sent back in that header){token_hint}",
+                                headers={"WWW-Authenticate": "Bearer"} if self.token else None)
+        if not secrets.compare_digest(key.encode(), self.key(sender_id).encode()):
+            raise HTTPException(403, f"this {KEY_HEADER} is not the key of that conversation")
+
+    def _has_token(self, token: str | None, credentials: HTTPAuthorizationCredentials | None) -> bool:
+        given = token or (credentials.credentials if credentials else "")
+        return self.token is not None and secrets.compare_digest(given.encode(), self.token.encode())
+
+
+def _server_key(project_root: Path) -> bytes:
+    try:
+        return server_key(project_root)
+    except (ValueError, OSError) as error:
+        raise ConfigError(f"cannot read or create the server's key: {error}") from None
+
+
+def _turn(agent: Agent, text: str, sender_id: str) -> tuple[list[dict[str, Any]], bool]:
+    """The replies, and whether this message started the conversation."""
+    new = agent.dialogue.store.retrieve(sender_id) is None
+    return agent.handle(text, sender_id), new
 
 
 def _messages(agent: Agent, sender_id: str) -> list[dict[str, Any]]:

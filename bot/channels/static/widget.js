@@ -3,7 +3,10 @@
 "use strict";
 
 (() => {
-  const SENDER_KEY = "coursebot.sender";
+  const SENDER_ITEM = "coursebot.sender";
+  // The key the server gave this conversation: reading its history after a reload takes it.
+  const KEY_ITEM = "coursebot.conversation-key";
+  const KEY_HEADER = "X-CourseBot-Conversation-Key";
   const AUDIO_FILE = /\.(mp3|ogg|oga|opus|wav|m4a|aac|weba|webm)(\?|#|$)/i;
 
   const log = document.getElementById("log");
@@ -12,24 +15,36 @@
   const typing = document.getElementById("typing");
   const restart = document.getElementById("restart");
   const token = new URLSearchParams(window.location.search).get("token");
-  const sender = senderId();
+  let sender = stored(SENDER_ITEM);
+  let key = stored(KEY_ITEM);
   let busy = false;
+  // A conversation whose history this browser cannot read (no key, no token) is not continued.
+  if (!sender || (!key && !token)) newConversation();
 
-  function senderId() {
-    let id = null;
-    try { id = window.localStorage.getItem(SENDER_KEY); } catch (e) { /* storage blocked: a new id per visit */ }
-    if (!id) {
-      const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-      id = "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      try { window.localStorage.setItem(SENDER_KEY, id); } catch (e) { /* ignore */ }
-    }
-    return id;
+  function stored(item) {
+    try { return window.localStorage.getItem(item); } catch (e) { return null; /* storage blocked */ }
+  }
+
+  function remember(item, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(item);
+      else window.localStorage.setItem(item, value);
+    } catch (e) { /* storage blocked: this visit only */ }
+  }
+
+  function newConversation() {
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    sender = "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    key = null;
+    remember(SENDER_ITEM, sender);
+    remember(KEY_ITEM, null);
   }
 
   // GET when there is no body, else POST JSON; throws an Error with the server's own message.
   async function api(path, body) {
     const init = { headers: { Accept: "application/json" } };
     if (token) init.headers.Authorization = "Bearer " + token;
+    if (key) init.headers[KEY_HEADER] = key;
     if (body !== undefined) {
       init.method = "POST";
       init.headers["Content-Type"] = "application/json";
@@ -41,11 +56,18 @@
     } catch (e) {
       throw new Error("CourseBot's server cannot be reached. Check your connection and try again.");
     }
+    const given = response.headers.get(KEY_HEADER);
+    if (given) {
+      key = given;
+      remember(KEY_ITEM, key);
+    }
     let data = null;
     try { data = await response.json(); } catch (e) { /* not JSON */ }
     if (!response.ok) {
       const reason = data && data.error ? data.error : response.status + " " + response.statusText;
-      throw new Error("The server could not answer (" + reason + ").");
+      const error = new Error("The server could not answer (" + reason + ").");
+      error.status = response.status;
+      throw error;
     }
     return data;
   }
@@ -208,6 +230,10 @@
   }
 
   async function loadHistory() {
+    if (!key && !token) {
+      greet();  // a new conversation: nothing to load
+      return;
+    }
     setBusy(true);
     try {
       const { messages } = await api("conversations/" + encodeURIComponent(sender) + "/messages");
@@ -222,7 +248,12 @@
       }
       if (!messages.length) greet();
     } catch (error) {
-      showError(error.message);
+      if (error.status === 401 || error.status === 403) {
+        newConversation();  // this browser may not read that one (any more): start afresh
+        greet();
+      } else {
+        showError(error.message);
+      }
     } finally {
       setBusy(false);
     }
