@@ -3,8 +3,14 @@
 What goes in is found, not listed: a child process imports the handler and loads the
 project, and every module of `bot` it imported is bundled. The SageMaker SDK cannot go
 in, so its training-image answers for every region go in as `training_images.json`. PyYAML goes in as pure
-Python (its C extension is built for this machine, not for Lambda's); boto3 comes from
-the Lambda runtime. The NLU engine, torch, spaCy and scikit-learn never go in.
+Python (its C extension is built for this machine, not for Lambda's), and so does the
+Snowball stemmer; boto3 comes from the Lambda runtime. The trained model's answer index
+goes in without its vectors, so that the hook answers questions Lex cannot place from the
+lexical half of the answer engine. The NLU engine, torch, spaCy and scikit-learn never go in.
+
+Lambda runs the code as a user that owns none of it, so every file goes in readable by
+all (0644), whatever its mode here; entries carry a fixed date, so the same files give
+the same zip, and the same S3 key at deploy time.
 """
 
 from __future__ import annotations
@@ -16,16 +22,22 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import snowballstemmer
 import yaml
 
 from bot.aws.images import SNAPSHOT, snapshot
 from bot.errors import CourseBotError
+from bot.knowledge.answer_index import INDEX_DIR
+from bot.nlu.training import model_dir
 from bot.project import load_project
+from lambda_handlers.fulfillment import ANSWERS_MODEL_DIR
 
 PROJECT_FILES = ("domain.yml", "coursebot.yml", "config.yml")
 PROJECT_FOLDERS = ("nlu_data", "knowledge", "actions")
 HANDLER = "lambda_handlers.fulfillment.handler"
 MAX_BYTES = 5 * 1024 * 1024
+FILE_MODE = 0o100644  # a regular file, readable by everyone (S_IFREG | rw-r--r--)
+ENTRY_DATE = (1980, 1, 1, 0, 0, 0)
 _FIND_MODULES = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -57,28 +69,27 @@ def build_bundle(root: Path, out_dir: Path) -> Bundle:
     modules = _imported_bot_modules(root, engine)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "coursebot-lambda.zip"
-    files = 0
+    entries: list[tuple[str, Path | bytes]] = [(path.relative_to(engine).as_posix(), path) for path in modules]
+    entries += [(name, root / name) for name in PROJECT_FILES if (root / name).is_file()]
+    sources = [(root / folder, root) for folder in PROJECT_FOLDERS] + [(engine / "lambda_handlers", engine)]
+    for folder, base in sources:
+        entries += [(path.relative_to(base).as_posix(), path) for path in sorted(folder.rglob("*"))
+                    if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"]
+    images = snapshot(list(load_project(root).settings.aws.algorithms.values()))
+    entries.append((SNAPSHOT.name, json.dumps(images, indent=1, sort_keys=True).encode("utf-8")))
+    yaml_dir = Path(yaml.__file__).parent
+    entries += [(f"yaml/{path.name}", path) for path in sorted(yaml_dir.glob("*.py"))]  # no _yaml C extension
+    stemmer_dir = Path(snowballstemmer.__file__).parent  # pure Python: the answer engine's stemmer
+    entries += [(f"snowballstemmer/{path.name}", path) for path in sorted(stemmer_dir.glob("*.py"))]
+    index = model_dir(load_project(root)) / INDEX_DIR / "index.json"
+    if index.is_file():  # the answer engine's passages and lexical index; the vectors stay out
+        entries.append((f"{ANSWERS_MODEL_DIR.as_posix()}/{INDEX_DIR}/index.json", index))
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for path in modules:
-            bundle.write(path, path.relative_to(engine).as_posix())
-            files += 1
-        for name in PROJECT_FILES:
-            if (root / name).is_file():
-                bundle.write(root / name, name)
-                files += 1
-        sources = [(root / folder, root) for folder in PROJECT_FOLDERS] + [(engine / "lambda_handlers", engine)]
-        for folder, base in sources:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                    bundle.write(path, path.relative_to(base).as_posix())
-                    files += 1
-        images = snapshot(list(load_project(root).settings.aws.algorithms.values()))
-        bundle.writestr(SNAPSHOT.name, json.dumps(images, indent=1, sort_keys=True))
-        files += 1
-        yaml_dir = Path(yaml.__file__).parent
-        for path in sorted(yaml_dir.glob("*.py")):  # pure Python: no _yaml C extension
-            bundle.write(path, f"yaml/{path.name}")
-            files += 1
+        for name, source in entries:
+            info = zipfile.ZipInfo(name, date_time=ENTRY_DATE)
+            info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, FILE_MODE << 16
+            bundle.writestr(info, source if isinstance(source, bytes) else source.read_bytes())
+    files = len(entries)
     size = target.stat().st_size
     if size > MAX_BYTES:
         raise CourseBotError(f"the bundle is {size / 1024 / 1024:.1f} MB, over the 5 MB budget; "

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import pwd
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from bot.project import load_project
 from lambda_handlers.bundle import MAX_BYTES, build_bundle
@@ -24,13 +31,15 @@ SCRIPT = """
 import importlib.util, json, sys
 from lambda_handlers.fulfillment import handler
 answer = handler(json.loads(sys.argv[1]), None)
+fallback = handler({"sessionId": "s2", "inputTranscript": "which feature selection method is the fastest",
+                    "inputMode": "Text", "sessionState": {"intent": {"name": "FallbackIntent"}}}, None)
 heavy = [name for name in ("torch", "spacy", "sklearn", "numpy", "transformers", "fastapi", "click")
          if importlib.util.find_spec(name) is not None]
 from bot.aws.images import training_image
 from bot.aws.settings import Algorithm
 image = training_image(Algorithm("xgboost", "1.7-1"), "eu-west-1")
 sdk = importlib.util.find_spec("sagemaker") is not None
-print(json.dumps({"answer": answer, "heavy_available": heavy, "yaml": __import__("yaml").__file__,
+print(json.dumps({"answer": answer, "fallback": fallback, "heavy_available": heavy, "yaml": __import__("yaml").__file__,
                   "image": image, "sdk": sdk}))
 """
 
@@ -47,25 +56,90 @@ def runtime_dir(tmp_path: Path) -> Path:
     return runtime
 
 
-def test_the_bundle_is_small_and_answers_in_a_clean_environment_without_the_nlu_stack(tmp_path):
+def extract_as_lambda_does(bundle: Path, target: Path) -> None:
+    """Unpacks with each entry's own mode (zipfile's extractall ignores it), into folders no
+    one but their owner may write, as Lambda unpacks a function into /var/task."""
+    with zipfile.ZipFile(bundle) as archive:
+        for info in archive.infolist():
+            path = target / info.filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(archive.read(info))
+            path.chmod(stat.S_IMODE(info.external_attr >> 16))
+    for folder in [target, *(p for p in target.rglob("*") if p.is_dir())]:
+        folder.chmod(0o755)
+
+
+def lambda_user() -> dict:
+    """subprocess arguments that run the child as a user owning none of the files (Lambda's
+    sbx_user); nothing when the tests already run as such a user."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("running as root and there is no 'nobody' user to run the bundle as")
+    return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+
+
+def interpreter_for(user: dict) -> str:
+    """A Python of this version that `user` may run: this one, or the system's when this one
+    lives where only root may look (a pyenv under /root)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (getattr(sys, "_base_executable", sys.executable), f"/usr/bin/{version}",
+                      f"/usr/local/bin/{version}"):
+        try:
+            if subprocess.run([candidate, "-c", "pass"], capture_output=True, timeout=30, **user).returncode == 0:
+                return candidate
+        except OSError:
+            continue
+    pytest.skip(f"no {version} that the user {user.get('user')} may run")
+
+
+def test_every_file_in_the_bundle_is_readable_by_everyone(tmp_path):
     bundle = build_bundle(ROOT, tmp_path / "out")
+    with zipfile.ZipFile(bundle.path) as archive:
+        infos = archive.infolist()
+    assert infos and not any(info.is_dir() for info in infos)
+    for info in infos:
+        mode = info.external_attr >> 16
+        assert info.create_system == 3 and stat.S_ISREG(mode), info.filename
+        assert stat.S_IMODE(mode) == 0o644, f"{info.filename} is {stat.S_IMODE(mode):o}"
+    assert "training_images.json" in {info.filename for info in infos}
+    # The same files make the same zip, so an unchanged bundle keeps its S3 key.
+    assert build_bundle(ROOT, tmp_path / "again").path.read_bytes() == bundle.path.read_bytes()
+
+
+def test_the_bundle_is_small_and_answers_in_a_clean_environment_without_the_nlu_stack(tmp_path, course_copy):
+    bundle = build_bundle(course_copy, tmp_path / "out")  # a trained project: its answer index goes in
     assert bundle.size <= MAX_BYTES
     names = zipfile.ZipFile(bundle.path).namelist()
     assert "lambda_handlers/fulfillment.py" in names and "domain.yml" in names and "knowledge/concepts.yml" in names
     heavy = ("bot/nlu/featurizers", "bot/nlu/classifiers", "bot/channels/http")
     assert not any(name.startswith(heavy) for name in names)
-    code = tmp_path / "code"
-    zipfile.ZipFile(bundle.path).extractall(code)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    result = subprocess.run([str(venv / "bin" / "python"), "-c", SCRIPT, json.dumps(EVENT)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120,
-                            env={"PYTHONPATH": f"{code}:{runtime_dir(tmp_path)}", "PATH": "/usr/bin:/bin"})
+    user = lambda_user()
+    # pytest's tmp_path is its owner's alone; Lambda's user must reach the code and the runtime.
+    shared = Path(tempfile.mkdtemp(prefix="coursebot-lambda-"))
+    try:
+        shared.chmod(0o755)
+        code = shared / "code"
+        extract_as_lambda_does(bundle.path, code)
+        venv = shared / "venv"
+        subprocess.run([interpreter_for(user), "-m", "venv", "--without-pip", str(venv)], check=True)
+        runtime = runtime_dir(shared)
+        result = subprocess.run([str(venv / "bin" / "python"), "-c", SCRIPT, json.dumps(EVENT)], cwd=shared,
+                                capture_output=True, text=True, timeout=120, **user,
+                                env={"PYTHONPATH": f"{code}:{runtime}", "PATH": "/usr/bin:/bin",
+                                     "PYTHONDONTWRITEBYTECODE": "1", "COURSEBOT_SECRET_KEY": "k" * 64})
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["heavy_available"] == []
     assert report["yaml"].startswith(str(code))  # the bundled pure-Python PyYAML
-    assert report["answer"]["messages"][0]["content"].startswith("Overfitting:")
+    assert "Overfitting: performs well in training" in report["answer"]["messages"][0]["content"]
+    # A question Lex cannot place is answered from the transcript by the lexical answer engine.
+    assert "Filtering based" in report["fallback"]["messages"][0]["content"]
+    assert "models/nlu/answers/index.json" in names and "models/nlu/answers/vectors.npy" not in names
     # Training jobs work there too: the SDK's image answers travel in the bundle.
     from sagemaker.core import image_uris
 
@@ -81,5 +155,5 @@ def test_the_commands_write_the_bundle_and_the_lex_export(tmp_path):
     exported = coursebot("export", "lex", "--out", str(tmp_path / "lex"), project=ROOT)
     assert exported.returncode == 0, exported.stderr
     intents = len(load_project(ROOT).domain.intents) + 1  # and Lex's fallback intent
-    assert f"{intents} intents" in exported.stdout and (tmp_path / "lex" / "CourseBot_LexJson.zip").is_file()
+    assert f"{intents} intents" in exported.stdout and (tmp_path / "lex" / "CourseBot-DRAFT-LexJson.zip").is_file()
     assert "more examples skipped" in exported.stderr

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.errors import ProjectError
 from bot.lex import export_lex
+from bot.lex.cloudformation import build_template
+from bot.lex.definition import build_bot
+from bot.lex.schema import validate_zip
 from bot.project import load_project
 from tests.conftest import ROOT, edit
 
@@ -54,11 +63,27 @@ def _normal(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def test_the_zip_has_the_lex_layout(files):
-    assert files["Manifest.json"]["metadata"] == {"schemaVersion": "1.0", "fileFormat": "LexJson",
-                                                  "resourceType": "Bot"}
+def test_the_zip_has_the_layout_and_spelling_of_a_console_export(exported, files):
+    assert exported.zip_path.name == "CourseBot-DRAFT-LexJson.zip"
+    assert files["Manifest.json"] == {"metaData": {"schemaVersion": "1", "resourceType": "BOT",
+                                                   "fileFormat": "LexJson"}}
     assert files["CourseBot/Bot.json"]["name"] == "CourseBot"
     assert files[f"{LOCALE}/BotLocale.json"]["identifier"] == "en_US"
+    assert files[f"{LOCALE}/BotLocale.json"]["version"] is None
+    with zipfile.ZipFile(exported.zip_path) as archive:
+        assert not any(info.is_dir() for info in archive.infolist())
+        raw = archive.read("CourseBot/Bot.json").decode("utf-8")
+    assert raw == json.dumps(files["CourseBot/Bot.json"], separators=(",", ":"))  # compact, no newline
+    intents = _intents(files)
+    assert intents["FallbackIntent"]["identifier"] == "FALLBCKINT"
+    assert intents["greet"]["slotPriorities"] == [] and intents["greet"]["sampleUtterances"]
+    ids = [body["identifier"] for name, body in files.items() if name != "Manifest.json"
+           and not name.endswith("BotLocale.json")]
+    assert all(re.fullmatch(r"[A-Z0-9]{10}", i) for i in ids) and len(set(ids)) == len(ids)
+
+
+def test_the_zip_passes_the_validator_of_the_service_model_and_real_exports(exported):
+    assert validate_zip(exported.zip_path) == []
 
 
 def test_every_domain_intent_and_the_fallback_are_exported(project, files, exported):
@@ -128,8 +153,10 @@ def test_utterances_reference_only_the_intents_slots(files):
 def test_form_intents_declare_the_forms_required_slots(files):
     assert {"notebook_name", "notebook_instance_type", "notebook_role"} <= _slots(files, "create_notebook")
     slot = files[f"{LOCALE}/Intents/create_notebook/Slots/notebook_name/Slot.json"]
-    assert slot["slotConstraint"] == "Required"
-    prompt = slot["slotValueElicitationSetting"]["promptSpecification"]["messageGroupList"][0]
+    setting = slot["valueElicitationSetting"]
+    assert setting["slotConstraint"] == "Required"
+    assert setting["promptSpecification"]["allowInterrupt"] is True and setting["promptSpecification"]["maxRetries"]
+    prompt = setting["promptSpecification"]["messageGroupsList"][0]
     assert "notebook instance be called" in prompt["message"]["plainTextMessage"]["value"]
 
 
@@ -149,12 +176,15 @@ def test_slot_types_hold_the_lookups_synonyms_and_annotated_values(project, file
         pairs = [(canonical.get(i.lower(), i), i) for i in items]
         pairs += [(a.value, a.text) for e in project.nlu.examples for a in e.entities if a.entity == entity]
         expected = {text.lower() for pair in pairs for text in pair}
+        if entity == "instance_type":  # and every instance type the instructor allows
+            aws = project.settings.aws
+            expected |= {t.lower() for t in (*aws.notebook_instance_types, *aws.training_instance_types)}
         expected |= {i.lower() for value, _ in pairs for i in synonyms.get(value, ())}
         assert names == expected, entity
-    assert types["Voice"]["valueSelectionStrategy"] == "ORIGINAL_VALUE"
+    assert types["Voice"]["valueSelectionSetting"] == {"regexFilter": None, "resolutionStrategy": "ORIGINAL_VALUE"}
     algorithm = {v["sampleValue"]["value"]: [s["value"] for s in v["synonyms"] or []]
                  for v in types["Algorithm"]["slotTypeValues"]}
-    assert types["Algorithm"]["valueSelectionStrategy"] == "TOP_RESOLUTION"
+    assert types["Algorithm"]["valueSelectionSetting"]["resolutionStrategy"] == "TOP_RESOLUTION"
     assert "xgb" in algorithm["xgboost"] and "linear learner" in algorithm["linear-learner"]
 
 
@@ -162,18 +192,40 @@ def test_billable_intents_ask_for_confirmation(files):
     intents = _intents(files)
     for name in BILLABLE:
         setting = intents[name]["intentConfirmationSetting"]
-        assert setting["confirmationPrompt"]["messageGroupList"][0]["message"]["plainTextMessage"]["value"]
-        assert setting["declinationResponse"]["messageGroupList"]
+        assert setting["isActive"] is True
+        prompt = setting["promptSpecification"]
+        assert prompt["messageGroupsList"][0]["message"]["plainTextMessage"]["value"].endswith("?")
+        assert prompt["maxRetries"] and prompt["allowInterrupt"] is True
+        assert setting["declinationResponse"]["messageGroupsList"][0]["message"]["plainTextMessage"]["value"]
     assert intents["greet"]["intentConfirmationSetting"] is None
-    assert all(i["fulfillmentCodeHook"] == {"enabled": True} for i in intents.values())
+    assert all(i["fulfillmentCodeHook"]["enabled"] is True for i in intents.values())
 
 
-def test_the_template_passes_cfn_lint(template):
+def _lint_errors(template: dict) -> list[str]:
     from cfnlint.api import ManualArgs, lint
 
     matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
-    errors = [f"{m.rule.id} {m.message} at {m.path}" for m in matches if m.rule.id.startswith("E")]
-    assert errors == []
+    return [f"{m.rule.id} {m.message} at {m.path}" for m in matches if m.rule.id.startswith("E")]
+
+
+def test_the_template_passes_cfn_lint(template):
+    assert _lint_errors(template) == []
+
+
+def test_cfn_lint_checks_the_bots_nested_properties_against_the_lex_bot_schema(template):
+    """The template's bot uses the AWS::Lex::Bot resource's names (PascalCase, its own
+    structure), not the import zip's; cfn-lint holds that schema and catches a wrong name."""
+    broken = copy.deepcopy(template)
+    locale = broken["Resources"]["Bot"]["Properties"]["BotLocales"][0]
+    slot = next(i for i in locale["Intents"] if i["Name"] == "create_notebook")["Slots"][0]
+    slot["ValueElicitationSetting"]["PromptSpecification"]["MessageGroups"] = \
+        slot["ValueElicitationSetting"]["PromptSpecification"].pop("MessageGroupsList")
+    errors = "\n".join(_lint_errors(broken))
+    assert "MessageGroups" in errors and "MessageGroupsList" in errors
+
+
+def _resources(template: dict, kind: str) -> dict[str, dict]:
+    return {name: body for name, body in template["Resources"].items() if body["Type"] == kind}
 
 
 def test_the_template_wires_bot_alias_lambda_and_permission(template):
@@ -185,15 +237,86 @@ def test_the_template_wires_bot_alias_lambda_and_permission(template):
     function = resources[by_type["AWS::Lambda::Function"]]["Properties"]
     assert (function["Runtime"], function["Handler"]) == ("python3.12", "lambda_handlers.fulfillment.handler")
     assert function["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
+    function_arn = {"Fn::GetAtt": [by_type["AWS::Lambda::Function"], "Arn"]}
+    bot = resources[by_type["AWS::Lex::Bot"]]["Properties"]
     alias = resources[by_type["AWS::Lex::BotAlias"]]["Properties"]
-    hook = alias["BotAliasLocaleSettings"][0]["BotAliasLocaleSetting"]["CodeHookSpecification"]["LambdaCodeHook"]
-    assert hook["LambdaArn"] == {"Fn::GetAtt": [by_type["AWS::Lambda::Function"], "Arn"]}
-    permission = resources[by_type["AWS::Lambda::Permission"]]["Properties"]
-    assert permission["Principal"] == "lexv2.amazonaws.com"
-    assert permission["SourceArn"] == {"Fn::GetAtt": [by_type["AWS::Lex::BotAlias"], "Arn"]}
-    locale = resources[by_type["AWS::Lex::Bot"]]["Properties"]["BotLocales"][0]
+    # The live alias and the console's test alias (TSTALIASID) both run the code hooks.
+    for settings in (alias["BotAliasLocaleSettings"], bot["TestBotAliasSettings"]["BotAliasLocaleSettings"]):
+        [locale] = settings
+        assert locale["LocaleId"] == "en_US" and locale["BotAliasLocaleSetting"]["Enabled"] is True
+        hook = locale["BotAliasLocaleSetting"]["CodeHookSpecification"]["LambdaCodeHook"]
+        assert hook == {"CodeHookInterfaceVersion": "1.0", "LambdaArn": function_arn}
+    sources = []
+    for permission in _resources(template, "AWS::Lambda::Permission").values():
+        properties = permission["Properties"]
+        assert properties["Principal"] == "lexv2.amazonaws.com" and properties["FunctionName"] == function_arn
+        sources.append(properties["SourceArn"])
+    assert {"Fn::GetAtt": [by_type["AWS::Lex::BotAlias"], "Arn"]} in sources
+    assert {"Fn::Sub": "arn:${AWS::Partition}:lex:${AWS::Region}:${AWS::AccountId}:bot-alias/${Bot}/TSTALIASID"} \
+        in sources
+    locale = bot["BotLocales"][0]
     fallback = [i for i in locale["Intents"] if i.get("ParentIntentSignature") == "AMAZON.FallbackIntent"]
     assert len(fallback) == 1
+
+
+def _version(template: dict) -> tuple[str, dict]:
+    [(name, version)] = _resources(template, "AWS::Lex::BotVersion").items()
+    return name, version
+
+
+def test_each_bot_definition_gets_its_own_version_and_the_alias_serves_it(project):
+    bot = build_bot(project, "CourseBot")
+    first = build_template(bot, [], None)
+    again = build_template(build_bot(project, "CourseBot"), [], None)
+    assert _version(first) == _version(again)  # an unchanged bot keeps its version
+    changed = copy.deepcopy(bot)
+    greet = next(intent for intent in changed.intents if intent.name == "greet")
+    greet.utterances[0] += " there"
+    second = build_template(changed, [], None)
+    (old, old_body), (new, new_body) = _version(first), _version(second)
+    assert old != new and old_body["Properties"]["Description"] != new_body["Properties"]["Description"]
+    for template, name in ((first, old), (second, new)):
+        alias = _resources(template, "AWS::Lex::BotAlias")["BotAlias"]["Properties"]
+        assert alias["BotVersion"] == {"Fn::GetAtt": [name, "BotVersion"]}
+        assert template["Outputs"]["BotVersion"]["Value"] == {"Fn::GetAtt": [name, "BotVersion"]}
+    # The Lambda's code is not part of the bot: a new bundle alone publishes no version.
+    assert _version(build_template(bot, [], ("bucket", "other-code.zip"))) == _version(first)
+
+
+def test_the_version_does_not_depend_on_the_process_that_exported_it(template):
+    script = ("import json, sys; from bot.lex import export_lex; from bot.project import load_project; "
+              "t = json.loads(export_lex(load_project(sys.argv[1]), sys.argv[2]).template_path.read_text()); "
+              "print([n for n, b in t['Resources'].items() if b['Type'] == 'AWS::Lex::BotVersion'])")
+    with tempfile.TemporaryDirectory() as out:
+        result = subprocess.run([sys.executable, "-c", script, str(ROOT), out], capture_output=True, text=True,
+                                env={**os.environ, "PYTHONHASHSEED": "12345"}, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == repr([_version(template)[0]])
+
+
+def test_the_function_outlasts_one_aws_call_with_all_its_retries(project, template):
+    aws = project.settings.aws
+    timeout = template["Resources"]["FulfillmentFunction"]["Properties"]["Timeout"]
+    assert timeout >= aws.call_deadline + 10 and timeout >= aws.read_timeout * 2 and timeout <= 900
+    slower = build_template(build_bot(project, "CourseBot"), [], None, call_deadline=60)
+    assert slower["Resources"]["FulfillmentFunction"]["Properties"]["Timeout"] >= 70
+
+
+def test_the_instance_type_slot_type_holds_every_instance_type_the_instructor_allows(project, files, template):
+    aws = project.settings.aws
+    allowed = {*aws.notebook_instance_types, *aws.training_instance_types}
+    assert "ml.t3.large" in allowed
+    values = {v["sampleValue"]["value"] for v in files[f"{LOCALE}/SlotTypes/InstanceType/SlotType.json"]
+              ["slotTypeValues"]}
+    assert allowed <= values
+    locale = template["Resources"]["Bot"]["Properties"]["BotLocales"][0]
+    [cfn_type] = [t for t in locale["SlotTypes"] if t["Name"] == "InstanceType"]
+    assert allowed <= {v["SampleValue"]["Value"] for v in cfn_type["SlotTypeValues"]}
+    # They come from the settings, not from a list in the code.
+    other = load_project(ROOT)
+    other.settings = replace(other.settings, aws=aws.with_changes(notebook_instance_types={"ml.g4dn.xlarge": 0.74}))
+    [instance_type] = [t for t in build_bot(other, "CourseBot").slot_types if t.entity == "instance_type"]
+    assert "ml.g4dn.xlarge" in instance_type.values
 
 
 def _actions(role: dict) -> set[str]:

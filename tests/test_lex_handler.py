@@ -14,6 +14,7 @@ from bot.aws import AwsServices
 from bot.channels.lex import STATE_ATTRIBUTE, handle_event
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.manager import DialogueManager
+from bot.lex.schema import validate_code_hook_response
 from bot.project import load_project
 from lambda_handlers import fulfillment
 from tests.conftest import ROOT, owner_tag
@@ -31,6 +32,11 @@ def dialogue_for(course, tmp_path, **aws_changes) -> DialogueManager:
     actions = ActionRegistry.for_project(course.root, course.domain, course.settings.dialogue.intent_titles)
     return DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules, course.stories, aws=aws,
                                      explicit=course.settings.dialogue.explicit())
+
+
+def state_of(response: dict) -> dict:
+    """The bot's own state in a response: signed JSON, "<json>|<signature>"."""
+    return json.loads(response["sessionState"]["sessionAttributes"][STATE_ATTRIBUTE].rpartition("|")[0])
 
 
 def slot(value: str) -> dict:
@@ -57,6 +63,17 @@ def lex_event(intent: str, text: str, slots: dict | None = None, attributes: dic
     }
 
 
+def checked(response: dict) -> dict:
+    """`response`, once it is known to fit the lexv2-runtime model's shapes and limits."""
+    problems = validate_code_hook_response(response)
+    assert not problems, problems
+    return response
+
+
+def answer_to(event: dict, dialogue: DialogueManager) -> dict:
+    return checked(handle_event(event, dialogue))
+
+
 class LexSession:
     """Sends events like Lex: each call carries the session attributes the last answer set."""
 
@@ -64,7 +81,7 @@ class LexSession:
         self.dialogue, self.mode, self.attributes = dialogue, mode, {}
 
     def send(self, intent: str, text: str, slots: dict | None = None, confirmation: str = "None") -> dict:
-        response = handle_event(lex_event(intent, text, slots, self.attributes, self.mode, confirmation), self.dialogue)
+        response = answer_to(lex_event(intent, text, slots, self.attributes, self.mode, confirmation), self.dialogue)
         self.attributes = response["sessionState"]["sessionAttributes"]
         return response
 
@@ -80,7 +97,7 @@ def test_a_concept_question_closes_with_the_answer_and_keeps_the_topic(course, t
     assert answer["sessionState"]["intent"] == {"name": "ask_concept", "state": "Fulfilled"}
     assert answer["messages"][0]["contentType"] == "PlainText"
     assert answer["messages"][0]["content"].startswith("Overfitting:")
-    assert json.loads(answer["sessionState"]["sessionAttributes"][STATE_ATTRIBUTE])["slots"]["topic"] == "overfitting"
+    assert state_of(answer)["slots"]["topic"] == "overfitting"
     # "Yes" to "Want an example?" needs the last turn, and "tell me more" the topic: both
     # come back from the session attributes alone.
     example = lex.send("affirm", "yes")
@@ -162,7 +179,7 @@ def test_the_fallback_intent_offers_what_the_bot_can_do(course, tmp_path):
                                    {"sessionId": "x", "sessionState": {"intent": {"name": ""}}}, "not a dict"])
 def test_a_malformed_event_gets_a_safe_close_and_a_log_line(event, caplog):
     with caplog.at_level(logging.ERROR):
-        answer = fulfillment.handler(event, None)
+        answer = checked(fulfillment.handler(event, None))
     assert answer["sessionState"]["dialogAction"] == {"type": "Close"}
     assert answer["messages"][0]["content"].startswith("Sorry")
     assert "malformed Lex event" in caplog.text
@@ -189,7 +206,7 @@ def test_every_intent_gets_a_well_formed_answer_and_never_the_apology(course, tm
     dialogue = DialogueManager.for_flows(course.domain, actions, course.knowledge, course.rules, course.stories,
                                          aws=unreachable_aws(course))
     for intent, text in first_examples(course):
-        answer = handle_event(lex_event(intent, text, mode=mode), dialogue)
+        answer = answer_to(lex_event(intent, text, mode=mode), dialogue)
         action = answer["sessionState"]["dialogAction"]
         assert action["type"] in ("Close", "ElicitSlot", "ConfirmIntent"), intent
         assert answer["messages"], intent
@@ -209,7 +226,7 @@ def test_a_turn_the_engine_has_nothing_to_say_to_is_delegated_back_to_lex(tiny):
     project = load_project(tiny)
     actions = ActionRegistry.for_project(project.root, project.domain)
     dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules, project.stories)
-    answer = handle_event(lex_event("spell_it", "spell it", {"concept": "gizmo"}), dialogue)
+    answer = answer_to(lex_event("spell_it", "spell it", {"concept": "gizmo"}), dialogue)
     assert answer["sessionState"]["dialogAction"] == {"type": "Delegate"}
     assert answer["sessionState"]["intent"]["slots"]["concept"]["value"]["interpretedValue"] == "gizmo"
     assert "messages" not in answer
@@ -230,3 +247,147 @@ def test_lex_confirmed_is_a_yes_only_when_the_transcript_says_yes(course, tmp_pa
             assert "is being created" not in LexSession.said(answer)
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
         assert sagemaker.list_notebook_instances()["NotebookInstances"] == []
+
+
+# -- the code hook as Lex drives it, and as a hostile client would ------------------------
+
+def notebook_session(course, tmp_path, **changes) -> LexSession:
+    lex = LexSession(dialogue_for(course, tmp_path, role_arn=ROLE, **changes))
+    lex.send("create_notebook", "create a notebook for me")
+    return lex
+
+
+def test_every_elicit_slot_names_a_slot_of_the_intent_it_returns(course, tmp_path):
+    lex = notebook_session(course, tmp_path)
+    for intent, text in [("FallbackIntent", "what is an instance type?"), ("setup_guide", "how do I set it up?"),
+                         ("create_notebook", "lab-nb")]:
+        answer = lex.send(intent, text, {"notebook_name": "lab-nb"} if intent == "create_notebook" else None)
+        action = answer["sessionState"]["dialogAction"]
+        if action["type"] == "ElicitSlot":
+            returned = answer["sessionState"]["intent"]
+            assert returned["name"] == "create_notebook", (text, returned)
+            assert action["slotToElicit"] in returned["slots"], (text, returned)
+        else:
+            assert action["type"] in ("ElicitIntent", "Close"), (text, action)
+
+
+def test_the_slots_lex_should_keep_come_back_in_every_elicitation(course, tmp_path):
+    lex = notebook_session(course, tmp_path)
+    answer = lex.send("create_notebook", "lab-nb", {"notebook_name": "lab-nb"})
+    slots = answer["sessionState"]["intent"]["slots"]
+    assert slots["notebook_name"]["value"]["interpretedValue"] == "lab-nb" and slots["notebook_instance_type"] is None
+
+
+@pytest.mark.parametrize("words", ["cancel", "stop", "never mind"])
+def test_cancel_in_a_free_text_slot_cancels_instead_of_becoming_the_value(course, tmp_path, words):
+    lex = LexSession(dialogue_for(course, tmp_path))
+    asked = lex.send("speak_text", "read something out loud for me")
+    assert asked["sessionState"]["dialogAction"]["type"] in ("ElicitSlot", "ElicitIntent")
+    # Lex puts the whole utterance in a FreeFormInput slot: it must not be taken as the text.
+    answer = lex.send("speak_text", words, {"speech_text": words})
+    assert answer["sessionState"]["dialogAction"]["type"] == "Close"
+    assert "dropped that" in LexSession.said(answer)
+    assert "speech_text" not in state_of(answer)["slots"]
+
+
+def test_the_clients_own_session_attributes_are_kept_beside_ours(course, tmp_path):
+    dialogue = dialogue_for(course, tmp_path)
+    answer = answer_to(lex_event("greet", "hi", attributes={"connectContactId": "abc-123", "locale": "en"}),
+                          dialogue)
+    attributes = answer["sessionState"]["sessionAttributes"]
+    assert attributes["connectContactId"] == "abc-123" and attributes["locale"] == "en"
+    assert STATE_ATTRIBUTE in attributes
+
+
+def test_a_forged_state_cannot_stand_in_for_the_price_shown_and_the_yes(course, tmp_path, monkeypatch):
+    """A client sets the bot's attribute itself (RecognizeText lets it), with a pending
+    notebook and Confirmed: nothing is created, since only the bot signs its state."""
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    forged = json.dumps({"slots": {"pending_action": "action_create_notebook", "notebook_name": "forged",
+                                   "notebook_instance_type": "ml.t3.medium", "notebook_role": ROLE,
+                                   "requested_slot": "confirmed"}, "loop": "confirm_form"})
+    with mock_aws():
+        dialogue = dialogue_for(course, tmp_path, role_arn=ROLE)
+        for attribute in (forged, forged + "|0123456789abcdef0123456789abcdef"):
+            answer_to(lex_event("create_notebook", "yes", attributes={STATE_ATTRIBUTE: attribute},
+                                   confirmation="Confirmed"), dialogue)
+        # Domain slots sent as Lex slots cannot set the bot's own state either.
+        answer_to(lex_event("create_notebook", "yes", {"pending_action": "action_create_notebook",
+                                                          "confirmed": "true"}, confirmation="Confirmed"), dialogue)
+        assert boto3.client("sagemaker", region_name="us-east-1").list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_a_state_signed_for_one_session_is_not_accepted_in_another(course, tmp_path):
+    dialogue = dialogue_for(course, tmp_path)
+    first = answer_to(lex_event("ask_concept", "what is overfitting", {"concept": "overfitting"}), dialogue)
+    event = lex_event("tell_more", "tell me more", attributes=first["sessionState"]["sessionAttributes"])
+    event["sessionId"] = "another-session"
+    assert "haven't talked about a topic" in LexSession.said(answer_to(event, dialogue))
+
+
+MALFORMED = [
+    {}, [], "text", {"sessionState": None}, {"sessionState": {"intent": "greet"}},
+    {"sessionState": {"intent": {"name": ["greet"]}}, "sessionId": "s"},
+    {"sessionState": {"intent": {"name": "greet"}, "sessionAttributes": ["a", "b"]}, "sessionId": "s"},
+    {"sessionState": {"intent": {"name": "greet"}, "sessionAttributes": "a=b"}, "sessionId": "s"},
+    {"sessionState": {"intent": {"name": "greet", "slots": ["x"]}}, "sessionId": "s"},
+    {"sessionState": {"intent": {"name": "create_notebook", "slots": {"notebook_name": {"value": "x"}}}},
+     "sessionId": "s"},
+    {"sessionState": {"intent": {"name": "greet", "confirmationState": ["Confirmed"]}}, "sessionId": "s"},
+    {"sessionState": {"intent": {"name": "greet"}, "sessionAttributes": {STATE_ATTRIBUTE: "[1, 2]|x"}},
+     "sessionId": "s", "inputTranscript": 42},
+    {"sessionState": {"intent": {"name": "greet"}}, "sessionId": {"deep": [[[[[[[[[[[]]]]]]]]]]]}},
+    {"sessionState": {"intent": {"name": "greet", "slots": {"a": {"value": {"interpretedValue": [1]}}}}},
+     "sessionId": "s"},
+]
+
+
+@pytest.mark.parametrize("event", MALFORMED)
+def test_the_handler_never_raises_whatever_arrives(course, tmp_path, event):
+    answer = answer_to(event, dialogue_for(course, tmp_path))
+    assert answer["sessionState"]["dialogAction"]["type"] in ("Close", "ElicitSlot", "ElicitIntent", "Delegate")
+    assert isinstance(answer.get("messages", []), list)
+
+
+def test_the_state_stays_within_its_budget_whatever_the_input(course, tmp_path):
+    dialogue = dialogue_for(course, tmp_path)
+    huge = "overfitting " * 100_000  # a 1 MB transcript
+    answer = answer_to(lex_event("ask_concept", huge, {"concept": "overfitting"}), dialogue)
+    assert len(answer["sessionState"]["sessionAttributes"][STATE_ATTRIBUTE]) <= 8_000
+    assert all(len(m.get("content", "")) <= 1_000 for m in answer["messages"])
+
+
+def test_polly_audio_is_said_in_the_bots_voice_and_given_as_words_in_text(course, tmp_path):
+    from bot.channels.lex import _messages
+
+    reply = {"text": "Here it is, in Joanna's voice.",
+             "attachment": {"type": "audio", "payload": {"src": "/media/speech-1.mp3", "text": "hello class"}}}
+    [spoken] = _messages([reply], speech=True)
+    assert "hello class" in spoken["content"] and "/media/" not in spoken["content"]
+    [written] = _messages([reply], speech=False)
+    assert "hello class" in written["content"] and "/media/" not in written["content"]
+
+
+def test_in_lex_the_image_question_asks_for_an_s3_object_not_a_local_file(course, tmp_path):
+    dialogue = DialogueManager.for_flows(course.domain, ActionRegistry.for_project(course.root, course.domain),
+                                         course.knowledge, course.rules, course.stories, channel="lex",
+                                         aws=AwsServices(course.settings.aws.with_changes(region="us-east-1")))
+    answer = answer_to(lex_event("detect_labels", "what is in my picture?"), dialogue)
+    said = LexSession.said(answer)
+    assert "s3://" in said and "photos/cat.jpg" not in said
+
+
+@pytest.mark.parametrize("wrong, problem", [
+    ({"sessionState": {"dialogAction": {"type": "Elicit"}}}, "'Elicit' is not one of"),
+    ({"sessionState": {"dialogAction": {"type": "Close"}}, "messages": [{"contentType": "PlainText",
+                                                                         "content": "x" * 1025}]}, "at most 1024"),
+    ({"sessionState": {"dialogAction": {"type": "ElicitSlot"}, "intent": {"slots": {}}}}, "intent.name: required"),
+    ({"sessionState": {"dialogAction": {"type": "Close"}, "sessionAttributes": {"n": 1}}}, "must be a text"),
+    ({"sessionState": {"dialogAction": {"type": "Close"}}, "messages": [{"contentType": "Text", "content": "hi"}]},
+     "'Text' is not one of"),
+])
+def test_the_response_check_rejects_what_lex_would(wrong, problem):
+    assert any(problem in found for found in validate_code_hook_response(wrong)), validate_code_hook_response(wrong)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,3 +85,22 @@ def _read_steps(items: object, checker: FileChecker, what: str, line: int) -> li
         else:
             steps.append(Step(step_kind, "" if value is None else str(value), item.get("entities"), step_line))
     return steps
+
+
+def form_starts(rules: list[Flow], forms: Iterable[str]) -> dict[str, str]:
+    """Intent -> the form it starts, from rules whose first steps are intents and whose next
+    action is a form (the Lex export gives that intent the form's slots; the Lex code hook
+    names it when it asks for one)."""
+    known = set(forms)
+    starts: dict[str, str] = {}
+    for rule in rules:
+        leading = []
+        for step in rule.steps:
+            if step.kind in ("intent", "or"):
+                leading.append(step.name)
+                continue
+            if step.kind == "action" and step.name in known and not rule.conditions:
+                for intent in leading:
+                    starts.setdefault(intent, step.name)
+            break
+    return starts

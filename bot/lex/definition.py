@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.dialogue.domain import Domain
+from bot.dialogue.stories import form_starts
 from bot.errors import Location, Problem, ProjectError
 from bot.nlu.training_data import Example, TrainingData
 
@@ -28,6 +29,9 @@ FALLBACK_INTENT = "FallbackIntent"
 FALLBACK_SIGNATURE = "AMAZON.FallbackIntent"
 ALPHANUMERIC = "AMAZON.AlphaNumeric"
 FREE_FORM = "AMAZON.FreeFormInput"
+# The entity whose slot type holds every instance type the instructor allows
+# (`aws: notebook_instance_types` and `training_instance_types` in coursebot.yml).
+INSTANCE_TYPE_ENTITY = "instance_type"
 # Characters Lex reserves in an utterance: braces mark slot references.
 _RESERVED = re.compile(r"[{}\x00-\x1f\x7f]")
 
@@ -86,9 +90,11 @@ def build_bot(project, bot_name: str) -> LexBot:
     domain, nlu = project.domain, project.nlu
     problems: list[Problem] = []
     _check_name(bot_name, "bot", None, problems)
-    slot_types = build_slot_types(nlu, domain, problems)
+    aws = project.settings.aws
+    allowed = {INSTANCE_TYPE_ENTITY: [*aws.notebook_instance_types, *aws.training_instance_types]}
+    slot_types = build_slot_types(nlu, domain, problems, allowed)
     typed = {slot_type.entity: slot_type.name for slot_type in slot_types}
-    starts = form_starts(project)
+    starts = form_starts(project.rules, project.domain.forms)
     intents, skipped = [], []
     for name in domain.intents:
         where = domain.locations.get(f"intent:{name}")
@@ -124,22 +130,6 @@ def build_bot(project, bot_name: str) -> LexBot:
     if problems:
         raise ProjectError(problems)
     return LexBot(bot_name, intents, slot_types, skipped)
-
-
-def form_starts(project) -> dict[str, str]:
-    """Intent -> form, from rules whose first steps are the intent and the next action is a form."""
-    starts: dict[str, str] = {}
-    for rule in project.rules:
-        leading = []
-        for step in rule.steps:
-            if step.kind in ("intent", "or"):
-                leading.append(step.name)
-                continue
-            if step.kind == "action" and step.name in project.domain.forms and not rule.conditions:
-                for intent in leading:
-                    starts.setdefault(intent, step.name)
-            break
-    return starts
 
 
 class _SlotResolver:
@@ -218,8 +208,6 @@ def _check_name(name: str, kind: str, where: Location | None, problems: list[Pro
                                 f"at most {MAX_NAME} characters", where))
 
 
-
-
 @dataclass
 class SlotType:
     """A custom slot type: canonical value -> synonyms, from an entity's lookup and synonyms."""
@@ -239,8 +227,11 @@ def slot_type_name(entity: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", entity) if part)
 
 
-def build_slot_types(nlu: TrainingData, domain: Domain, problems: list[Problem]) -> list[SlotType]:
-    """One custom slot type per entity with a lookup table; synonyms and annotated values join it."""
+def build_slot_types(nlu: TrainingData, domain: Domain, problems: list[Problem],
+                     allowed: dict[str, list[str]] | None = None) -> list[SlotType]:
+    """One custom slot type per entity with a lookup table (or `allowed` values); synonyms,
+    annotated values and the entity's `allowed` values (what the settings permit) join it."""
+    allowed = allowed or {}
     canonical = {item.lower(): synonym.name for synonym in nlu.synonyms for item in synonym.items}
     canonical.update({synonym.name.lower(): synonym.name for synonym in nlu.synonyms})
     synonym_items: dict[str, list[str]] = {}
@@ -249,11 +240,12 @@ def build_slot_types(nlu: TrainingData, domain: Domain, problems: list[Problem])
     types = []
     for entity in domain.entities:
         lookups = [lookup for lookup in nlu.lookups if lookup.name == entity]
-        if not lookups:
+        if not lookups and not allowed.get(entity):
             continue
-        slot_type = SlotType(slot_type_name(entity), entity, {}, lookups[0].location)
+        slot_type = SlotType(slot_type_name(entity), entity, {}, lookups[0].location if lookups else None)
         owner: dict[str, str] = {}
         pairs = [(canonical.get(item.lower(), item), item) for lookup in lookups for item in lookup.items]
+        pairs += [(canonical.get(item.lower(), item), item) for item in allowed.get(entity, ())]
         pairs += [(a.value, a.text) for example in nlu.examples for a in example.entities if a.entity == entity]
         for value in list(dict.fromkeys(value for value, _ in pairs)):
             pairs += [(value, item) for item in synonym_items.get(value, [])]

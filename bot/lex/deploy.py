@@ -1,14 +1,17 @@
 """`coursebot deploy lex`: the bundle and the template to S3, then one CloudFormation stack.
 
 The template is uploaded rather than sent inline because the course bot's is about
-260 KB (CloudFormation takes 51,200 bytes inline). The stack is created the first time
+280 KB (CloudFormation takes 51,200 bytes inline). The stack is created the first time
 and updated after; its events are reported as they happen, and its outputs (the bot's
-ids) at the end. Every call goes through the `bot.aws` session, so errors are sentences.
+ids) at the end. The function's secret key (the `SecretKey` parameter) is made here when
+the stack is created and kept on every update, so the tags on what the bot started stay
+its own. Every call goes through the `bot.aws` session, so errors are sentences.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 FAILED = ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE",
           "UPDATE_ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED")
 CAPABILITIES = ["CAPABILITY_IAM"]
+SECRET_PARAMETER = "SecretKey"
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class DeployPlan:
                 f"upload {self.template} to s3://{self.bucket}/{self.template_key}",
                 f"create or update the CloudFormation stack {self.stack} (capabilities: {', '.join(CAPABILITIES)}) "
                 f"with CodeBucket={self.bucket} CodeKey={self.bundle_key} ExecutionRoleArn={self.execution_role} "
-                f"ImageBucket={self.image_bucket}",
+                f"ImageBucket={self.image_bucket} {SECRET_PARAMETER}=(made on create, kept on updates)",
                 "wait for it, printing its events, then print the bot's ids"]
 
 
@@ -71,14 +75,16 @@ class LexDeployer:
         for path, key in ((plan.bundle, plan.bundle_key), (plan.template, plan.template_key)):
             self.session.call("s3", "PutObject", Bucket=plan.bucket, Key=key, Body=path.read_bytes())
             self.on_event(f"uploaded s3://{plan.bucket}/{key}")
+        existing = self._existing(plan.stack)
+        action = "update" if existing is not None else "create"
         arguments = {"StackName": plan.stack, "Capabilities": CAPABILITIES,
                      "TemplateURL": f"https://{plan.bucket}.s3.amazonaws.com/{plan.template_key}",
                      "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": plan.bucket},
                                     {"ParameterKey": "CodeKey", "ParameterValue": plan.bundle_key},
                                     {"ParameterKey": "ExecutionRoleArn", "ParameterValue": plan.execution_role},
-                                    {"ParameterKey": "ImageBucket", "ParameterValue": plan.image_bucket}],
+                                    {"ParameterKey": "ImageBucket", "ParameterValue": plan.image_bucket},
+                                    _secret_key(existing)],
                      "Tags": [{"Key": "created-by", "Value": "coursebot"}]}
-        action = "update" if self._exists(plan.stack) else "create"
         started = time.time()
         try:
             self.session.call("cloudformation", "UpdateStack" if action == "update" else "CreateStack", **arguments)
@@ -94,14 +100,15 @@ class LexDeployer:
             raise AwsProblem(f"The stack {plan.stack} ended {status}; its events above say why.", "deploy-failed")
         return DeployResult(action, status, outputs)
 
-    def _exists(self, stack: str) -> bool:
+    def _existing(self, stack: str) -> dict | None:
+        """The stack as DescribeStacks says it is, or None when there is none to update."""
         try:
             found = self.session.call("cloudformation", "DescribeStacks", StackName=stack)["Stacks"]
         except AwsProblem as problem:
             if problem.code in ("not-found", "invalid") and "does not exist" in problem.student_message:
-                return False
+                return None
             raise
-        return bool(found) and found[0]["StackStatus"] != "DELETE_COMPLETE"
+        return found[0] if found and found[0]["StackStatus"] != "DELETE_COMPLETE" else None
 
     def _wait(self, stack: str, started: float) -> str:
         seen: set[str] = set()
@@ -124,6 +131,14 @@ class LexDeployer:
     def _outputs(self, stack: str) -> tuple[str, dict[str, str]]:
         found = self.session.call("cloudformation", "DescribeStacks", StackName=stack)["Stacks"][0]
         return found["StackStatus"], {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
+def _secret_key(existing: dict | None) -> dict:
+    """The stack's key if it has one (CloudFormation keeps it; it is never read back here),
+    else a new one: 64 hex digits."""
+    if existing is not None and any(p.get("ParameterKey") == SECRET_PARAMETER for p in existing.get("Parameters", [])):
+        return {"ParameterKey": SECRET_PARAMETER, "UsePreviousValue": True}
+    return {"ParameterKey": SECRET_PARAMETER, "ParameterValue": secrets.token_hex(32)}
 
 
 def _digest(path: Path) -> str:
