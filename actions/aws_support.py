@@ -19,7 +19,14 @@ from typing import Any, TypeVar
 
 from bot.aws import AwsProblem, AwsServices, BillableRequest, checks
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.events import ActionExecuted, ActiveLoop, Event, FollowupAction, SlotSet, UserUttered
+from bot.dialogue.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    FollowupAction,
+    SlotSet,
+    UserUttered,
+)
 from bot.dialogue.forms import FormValidator
 
 CONFIRM_FORM = "confirm_form"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.answering import engine_answers, say_answer
 from bot.dialogue.events import Event
 
+from .concepts import answer_from_course
 from .topics import answer_text, bullet_list, describe, most_specific, remember, topics
+
+_COMPARISON = re.compile(r"\b(?:vs\.?|versus|differ\w*|compar\w*|or|than|between|same as|like)\b", re.IGNORECASE)
 
 
 class ActionCompare(Action):
@@ -14,6 +20,14 @@ class ActionCompare(Action):
     def run(self, context: ActionContext) -> list[Event]:
         kb = context.knowledge
         named = most_specific(topics(context))
+        if engine_answers(context):
+            sides = [entry.id for entry in named if not entry.compares]
+            previous = context.slots.get("topic")
+            if len(sides) == 1 and previous and previous not in sides:
+                sides.insert(0, previous)  # "how is that different from X?"
+            if len(sides) >= 2 and _COMPARISON.search(context.text):
+                return say_answer(context, context.answers.compare(context.text, sides))
+            return answer_from_course(context, kinds=("contrast",))
         comparisons = [entry for entry in named if entry.compares]
         if comparisons and len(named) == 1:
             entries, comparison = [kb.get(i) for i in comparisons[0].compares], comparisons[0]

@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.answering import (
+    ask,
+    engine_answers,
+    is_follow_up,
+    last_answer,
+    say_answer,
+)
 from bot.dialogue.events import Event
 
-from .topics import answer_text, bullet_list, describe, main_topic, remember, unknown_subject
+from .topics import (
+    KNOWLEDGE_ENTITIES,
+    answer_text,
+    bullet_list,
+    describe,
+    main_topic,
+    most_specific,
+    remember,
+    topics,
+    unknown_subject,
+)
+
+# "what is X?", "explain X", "X?": asking what something is, not a detail of it.
+_DEFINITION = re.compile(r"^\W*(?:(?:so\s+)?what(?:'s| is| are| r)\s+(?:an?\s+|the\s+)?[\w\s.-]{1,40}\??\W*$|"
+                         r"(?:explain|define|describe|tell me about)\b.{0,40}$|[\w\s.-]{1,30}\?+\W*$)", re.IGNORECASE)
+
+
+def _bare_definition(context: ActionContext) -> bool:
+    """"What is feature engineering?": the question is the topic and nothing more."""
+    text = context.text
+    for entity in sorted(context.entities(*KNOWLEDGE_ENTITIES), key=lambda e: -e.get("start", 0)):
+        text = text[:entity.get("start", 0)] + " " + text[entity.get("end", 0):]
+    rest = [w for w in re.findall(r"[a-z']+", text.lower()) if w not in _QUESTION_WORDS]
+    return bool(_DEFINITION.search(context.text)) and not rest
+
+
+_QUESTION_WORDS = {"what", "what's", "whats", "is", "are", "r", "a", "an", "the", "explain", "define", "describe",
+                   "tell", "me", "about", "so", "please", "pls", "exactly", "actually", "mean", "means", "by"}
 
 
 class ActionAnswerConcept(Action):
@@ -14,6 +50,8 @@ class ActionAnswerConcept(Action):
     name = "action_answer_concept"
 
     def run(self, context: ActionContext) -> list[Event]:
+        if engine_answers(context):
+            return answer_from_course(context, offer_example=True)
         entry = main_topic(context)
         if entry is None:
             return ask_for_topic(context)
@@ -22,11 +60,57 @@ class ActionAnswerConcept(Action):
         return remember(entry)
 
 
+# Above this confidence the NLU's "not the course" stands, however close a passage looks.
+SURE_OUT_OF_SCOPE = 0.6
+
+
+class ActionOutOfScope(Action):
+    """The NLU says "not the course": the course still answers if its notes clearly do;
+    otherwise the bot says so plainly and names the nearest thing the course covers."""
+
+    name = "action_out_of_scope"
+
+    def run(self, context: ActionContext) -> list[Event]:
+        engine = context.answers
+        if engine is None:
+            context.utter("utter_out_of_scope")
+            return []
+        answer = ask(context)
+        confidence = (context.tracker.latest_message.parse.get("intent") or {}).get("confidence", 0.0) \
+            if context.tracker.latest_message else 0.0
+        # A follow-up ("how big are they usually?") reads as out of scope on its own; asked
+        # with the question before it, the answer's support is what counts.
+        sure = confidence >= SURE_OUT_OF_SCOPE and not (is_follow_up(context.text) and last_answer(context))
+        if not answer.declined and (answer.support < engine.strong or sure):
+            answer.declined, answer.reason = True, "the NLU reads it as out of scope"
+        return say_answer(context, answer)
+
+
+def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offer_example: bool = False
+                       ) -> list[Event]:
+    """The engine's answer, with the topics the message names first, and the offer of an
+    example when the entry has one (a "yes" then gives it). "What is X?", for an X the
+    notes give a section of its own, is that section's outline."""
+    named = [entry.id for entry in most_specific(topics(context))]
+    answer = ask(context, topics=named, kinds=kinds)
+    if not answer.declined and offer_example and len(named) == 1 and _bare_definition(context):
+        answer = context.answers.overview(named[0]) or answer
+    if not answer.declined and len(named) == 1:
+        answer.entry = named[0]  # the conversation's topic is what the student named ("clustering")
+    events = say_answer(context, answer)
+    entry = context.knowledge.get(answer.entry or "")
+    if offer_example and not answer.declined and entry is not None and entry.examples and context.messages:
+        context.messages[-1]["text"] += "\nWant an example?"
+    return events
+
+
 class ActionGiveExample(Action):
     name = "action_give_example"
 
     def run(self, context: ActionContext) -> list[Event]:
         entry = main_topic(context) or context.knowledge.get(context.slots.get("topic") or "")
+        if entry is None and engine_answers(context):
+            return answer_from_course(context, kinds=("example",))
         if entry is None:
             return ask_for_topic(context)
         if entry.examples:
@@ -45,6 +129,8 @@ class ActionWhenToUseML(Action):
     topic_id = "when_to_use_ml"
 
     def run(self, context: ActionContext) -> list[Event]:
+        if engine_answers(context):
+            return answer_from_course(context)
         entry = context.knowledge.get(self.topic_id)
         if entry is None:
             context.utter("utter_unknown_topic", topic="when to use machine learning")

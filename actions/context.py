@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.answering import ask, engine_answers, last_answer, say_answer
 from bot.dialogue.events import ActionExecuted, BotUttered, Event
 from bot.knowledge.entry import Entry
 
 from .setup_guide import walk_guide
-from .topics import main_topic, remember
+from .topics import main_topic, remember, topics
 
 # Actions that answer a question about a topic, and so can be re-asked with another one.
 REASKABLE = ("action_answer_concept", "action_give_example", "action_compare", "action_tell_more",
@@ -41,6 +42,12 @@ class ActionTellMore(Action):
         entry = current_topic(context)
         if entry is None:
             return no_topic_yet(context)
+        shown = last_answer(context).get("shown") or []
+        if context.answers is not None and shown:
+            # What the notes say next about the same thing, not the same passages again.
+            more = context.answers.more(shown, entry.id)
+            if more is not None:
+                return say_answer(context, more, lead_in=f"More on {entry.name}:")
         kb = context.knowledge
         related = [kb.get(i).name for i in entry.related if kb.get(i) is not None][:3]
         text = f"More on {entry.name}: {entry.details}"
@@ -57,6 +64,13 @@ class ActionExplainWhy(Action):
 
     def run(self, context: ActionContext) -> list[Event]:
         entry = current_topic(context)
+        # A bare "why?" (or "but why") is about the topic just answered: its reasons, not the
+        # same passages again. A question of its own ("why split the data?") is the engine's.
+        bare = len(re.findall(r"\w+", context.text)) <= 3 and entry is not None
+        if engine_answers(context) and not bare:
+            answer = ask(context, topics=[e.id for e in topics(context)])
+            if not answer.declined:
+                return say_answer(context, answer)
         if entry is None:
             return no_topic_yet(context)
         sentences = _SENTENCE_END.split(f"{entry.summary} {entry.details}".strip())

@@ -17,11 +17,11 @@ class ActionListPipeline(Action):
         stages = context.knowledge.pipeline_stages()
         stage = _stage_named(context)
         if stage is not None:
-            context.say(_position(stage, stages))
+            context.say(_position(context, stage, stages))
             return [*remember(stage), SlotSet("pipeline_stage", stage.id)]
         overview = _overview(context, stages)
         title = overview.name if overview else "The ML pipeline"
-        lines = "\n".join(f"{s.order}. {s.name}" for s in stages)
+        lines = "\n".join(f"{s.order}. {_name(context, s)}" for s in stages)
         context.say(f"{title} has {len(stages)} stages, in order:\n{lines}\n"
                     "Ask about any stage, or what comes after one.")
         return remember(overview) if overview else []
@@ -46,11 +46,12 @@ class _Step(Action):
         index = stages.index(stage) + self.offset
         if not 0 <= index < len(stages):
             edge = "last" if self.offset > 0 else "first"
-            context.say(f"{stage.name} is the {edge} stage of the ML pipeline. {_position(stage, stages)}")
+            context.say(f"{_name(context, stage)} is the {edge} stage of the ML pipeline. "
+                        f"{_position(context, stage, stages)}")
             return remember(stage)
         neighbour = stages[index]
         word = "After" if self.offset > 0 else "Before"
-        context.say(f"{word} {stage.name} comes {neighbour.name} (stage {neighbour.order} of "
+        context.say(f"{word} {_name(context, stage)} comes {_name(context, neighbour)} (stage {neighbour.order} of "
                     f"{len(stages)}): {neighbour.summary}")
         return [*remember(neighbour), SlotSet("pipeline_stage", neighbour.id)]
 
@@ -63,6 +64,12 @@ class ActionNextStage(_Step):
 class ActionPreviousStage(_Step):
     name = "action_previous_stage"
     offset = -1
+
+
+def _name(context: ActionContext, stage: Entry) -> str:
+    """A stage as the course notes title it ("Select and train model"), else its entry's name."""
+    heading = context.answers.heading(stage.id) if context.answers is not None else None
+    return heading.text if heading is not None else stage.name
 
 
 def _stage_named(context: ActionContext) -> Entry | None:
@@ -87,11 +94,11 @@ def _overview(context: ActionContext, stages: list[Entry]) -> Entry | None:
     return next((e for e in context.knowledge if list(e.substeps) == ids), None)
 
 
-def _position(stage: Entry, stages: list[Entry]) -> str:
+def _position(context: ActionContext, stage: Entry, stages: list[Entry]) -> str:
     index = stages.index(stage)
-    text = f"{stage.name} is stage {stage.order} of {len(stages)} in the ML pipeline"
+    text = f"{_name(context, stage)} is stage {stage.order} of {len(stages)} in the ML pipeline"
     if index > 0:
-        text += f", after {stages[index - 1].name}"
+        text += f", after {_name(context, stages[index - 1])}"
     if index + 1 < len(stages):
-        text += f"{',' if index > 0 else ''} before {stages[index + 1].name}"
+        text += f"{',' if index > 0 else ''} before {_name(context, stages[index + 1])}"
     return f"{text}. {stage.summary}"

@@ -7,8 +7,10 @@ entity, ranked by how well their `use_for` phrases fit the described task.
 from __future__ import annotations
 
 from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.answering import engine_answers
 from bot.dialogue.events import Event
 
+from .concepts import answer_from_course
 from .topics import remember
 
 # A runner-up is mentioned when it scores at least this share of the best score.
@@ -20,6 +22,8 @@ class _Recommend(Action):
     no_match_response = ""
 
     def run(self, context: ActionContext) -> list[Event]:
+        if engine_answers(context):
+            return answer_from_course(context, kinds=("use",))
         kb = context.knowledge
         categories = tuple(c.name for c in kb.categories.values() if c.entity == self.entity)
         ranked = kb.rank_for_task(context.text, categories)

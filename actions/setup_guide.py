@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.answering import ask, engine_answers, say_answer
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.entry import Entry
 
@@ -14,6 +15,9 @@ from .topics import bullet_list, remember, topics
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4,
                  "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+# "walk me through setting up a notebook", "all the steps": the whole guide, not one step.
+_WHOLE_GUIDE = re.compile(r"\bwalk\b|step[- ]by[- ]step|\bsteps\b|\bset(?:ting)?[- ]?up\b(?![- ]guide)|start to finish"
+                          r"|from scratch|\boverview\b", re.IGNORECASE)
 _NUMBER = rf"(\d+|{'|'.join(_NUMBER_WORDS)})"
 _STEP = re.compile(rf"\bstep\s*(?:#|no\.?|number)?\s*{_NUMBER}\b|\b{_NUMBER}(?:st|nd|rd|th)?\s+step\b",
                    re.IGNORECASE)
@@ -28,6 +32,16 @@ class ActionSetupGuide(Action):
             context.utter("utter_unknown_topic", topic="the notebook setup guide")
             return []
         number = step_number(context.text, len(guide.steps))
+        if number is None and engine_answers(context) and not _WHOLE_GUIDE.search(context.text):
+            # "where do I click to create a notebook instance": the step that says so, not all
+            # ten; a question the NLU took for the guide ("how many ways can I deploy a model?")
+            # gets the course's answer. One about the whole set-up gets every step.
+            answer = ask(context, topics=[entry.id for entry in topics(context)])
+            lead = answer.lead
+            if not answer.declined and lead is not None:
+                if lead.entry == guide.id and lead.step is not None and 1 <= lead.step <= len(guide.steps):
+                    return show_step(context, guide, lead.step)
+                return say_answer(context, answer)
         if number is None:
             titles = "\n".join(f"{i}. {step.title}" for i, step in enumerate(guide.steps, start=1))
             context.say(f"{guide.name}, in {len(guide.steps)} steps:\n{titles}\n"
@@ -38,9 +52,15 @@ class ActionSetupGuide(Action):
 
 
 def show_step(context: ActionContext, guide: Entry, number: int) -> list[Event]:
-    """Says step `number` (1-based) of `guide` and remembers it for "next" and "back"."""
+    """Says step `number` (1-based) of `guide` and remembers it for "next" and "back":
+    the notes' own words for that step when the answer engine has them."""
     step = guide.steps[number - 1]
     hint = "Say \"next\" when you're done, or \"back\"." if number < len(guide.steps) else "That's the last step."
+    answer = context.answers.step(guide.id, number) if context.answers is not None else None
+    if answer is not None:
+        events = say_answer(context, answer, lead_in=f"{guide.name}, step {number} of {len(guide.steps)}:")
+        context.messages[-1]["text"] += f"\n{hint}"
+        return [*events, *remember(guide), SlotSet("guide_step", float(number))]
     context.say(f"{guide.name}, step {number} of {len(guide.steps)}: {step.title}\n"
                 f"{bullet_list(list(step.instructions))}\n{hint}")
     return [*remember(guide), SlotSet("guide_step", float(number))]

@@ -30,9 +30,10 @@ class ActionSpeak(MeteredAction):
 
     def run_metered(self, context: ActionContext, aws: AwsServices) -> list[Event]:
         voice = context.slots.get("voice") or aws.settings.default_voice
-        path = aws.polly.speak(self.limited_text(context.slots.get(TEXT) or "", aws), voice)
+        spoken = self.limited_text(context.slots.get(TEXT) or "", aws)
+        path = aws.polly.speak(spoken, voice)
         context.say(f"Here it is, in {voice.capitalize()}'s voice.",
-                    attachment={"type": "audio", "payload": {"src": f"/media/{path.name}"}})
+                    attachment={"type": "audio", "payload": {"src": f"/media/{path.name}", "text": spoken}})
         return [SlotSet(TEXT, None)]
 
     def after_problem(self, context: ActionContext) -> list[Event]:

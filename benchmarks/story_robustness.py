@@ -23,7 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.agent import Agent  # noqa: E402
 from bot.aws import AwsServices  # noqa: E402
-from bot.dialogue.conversation_tests import read_conversation_tests, run_conversation_tests  # noqa: E402
+from bot.dialogue.conversation_tests import (  # noqa: E402
+    read_conversation_tests,
+    run_conversation_tests,
+)
 from bot.project import load_project  # noqa: E402
 from bot.settings import ComponentSpec  # noqa: E402
 

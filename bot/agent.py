@@ -13,6 +13,8 @@ from typing import Any
 from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.manager import DialogueManager
+from bot.dialogue.routing import QuestionRouting
+from bot.knowledge.answers import AnswerEngine
 from bot.nlu import training
 from bot.nlu.pipeline import NLUPipeline, StepCallback
 from bot.project import Project, load_project
@@ -20,13 +22,15 @@ from bot.stores import LockStore, TrackerStore
 
 
 class Agent:
-    def __init__(self, project: Project, nlu: NLUPipeline, dialogue: DialogueManager):
+    def __init__(self, project: Project, nlu: NLUPipeline, dialogue: DialogueManager,
+                 nlu_lock: threading.Lock | None = None):
         self.project = project
         self.nlu = nlu
         self.dialogue = dialogue
         # One parse at a time: the encoder already uses every core, and spaCy and the
-        # embedding cache are not meant to be shared between threads.
-        self._nlu_lock = threading.Lock()
+        # embedding cache are not meant to be shared between threads. The answer engine
+        # encodes questions with the same encoder, under the same lock.
+        self._nlu_lock = nlu_lock or threading.Lock()
 
     @classmethod
     def load(cls, project_dir: Path | str = ".", *, train_if_needed: bool = True,
@@ -52,10 +56,15 @@ class Agent:
         settings = project.settings.dialogue
         actions = ActionRegistry.for_project(project.root, project.domain, settings.intent_titles)
         aws = aws or AwsServices(project.settings.aws, language=project.settings.language)
+        nlu_lock = threading.Lock()
+        answers = AnswerEngine.load(training.model_dir(project), project.knowledge, _locked(nlu.embedder(), nlu_lock))
+        questions = project.settings.answers
+        routing = QuestionRouting(questions.reroute_intents, questions.own_resource_intents,
+                                  questions.question_intents[0] if questions.question_intents else None)
         dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
                                              project.stories, store, locks, settings.response_selection, aws,
-                                             settings.explicit())
-        return cls(project, nlu, dialogue)
+                                             settings.explicit(), answers, routing)
+        return cls(project, nlu, dialogue, nlu_lock)
 
     def parse(self, text: str) -> dict[str, Any]:
         with self._nlu_lock:
@@ -64,3 +73,14 @@ class Agent:
     def handle(self, text: str, sender_id: str = "default") -> list[dict[str, Any]]:
         """The bot's replies to one message, in Rasa's REST channel shape."""
         return self.dialogue.handle(sender_id, text, self.parse(text))
+
+
+def _locked(embed: Any, lock: threading.Lock) -> Any:
+    if embed is None:
+        return None
+
+    def locked(texts: list[str]) -> Any:
+        with lock:
+            return embed(texts)
+
+    return locked

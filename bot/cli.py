@@ -124,12 +124,11 @@ def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, 
     from bot.channels import server
     from bot.channels.http import create_app
     from bot.project import load_project
-    from bot.stores.config import ENDPOINTS, lock_store_from_config, read_endpoints, tracker_store_from_config
+    from bot.stores.config import ENDPOINTS, read_endpoints, stores_from_endpoints
 
     project = load_project(project_dir)
     endpoints = read_endpoints(endpoints_file or project.root / ENDPOINTS)
-    store = tracker_store_from_config(endpoints.get("tracker_store"), project.root, default="sqlite")
-    locks = lock_store_from_config(endpoints.get("lock_store"))
+    store, locks = stores_from_endpoints(endpoints, project.root, default="sqlite")
     sock = server.bind(host, port)
     with _aws_services(project_dir, sandbox, dry_run) as aws:
         _train_if_needed(project)
@@ -155,15 +154,22 @@ def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, 
               show_default=True, help="Where to write the report.")
 @click.option("--stories", "stories_path", type=click.Path(exists=True, path_type=Path),
               help="Run the conversation tests in this file or folder instead (like `rasa test core`).")
-def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Path, stories_path: Path | None) -> None:
+@click.option("--answers", "answers_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Play an answer set (questions with the words a right reply contains) instead, and report "
+                   "the pass rate by section of the notes.")
+def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Path, stories_path: Path | None,
+             answers_path: Path | None) -> None:
     """Evaluate the NLU model and write a report with pictures (like `rasa test nlu`),
-    or play conversation tests with --stories."""
+    play conversation tests with --stories, or an answer set with --answers."""
     from bot.nlu import testing
     from bot.nlu.report import intent_report, write_report
     from bot.project import load_project, read_nlu_file
 
     if stories_path is not None:
         _test_stories(project_dir, stories_path)
+        return
+    if answers_path is not None:
+        _test_answers(project_dir, answers_path, out_dir)
         return
     project = load_project(project_dir)
     if test_data is not None:
@@ -186,7 +192,10 @@ def test_nlu(project_dir: Path, folds: int, test_data: Path | None, out_dir: Pat
 
 
 def _test_stories(project_dir: Path, path: Path) -> None:
-    from bot.dialogue.conversation_tests import read_conversation_tests, run_conversation_tests
+    from bot.dialogue.conversation_tests import (
+        read_conversation_tests,
+        run_conversation_tests,
+    )
 
     tests = read_conversation_tests(path)
     agent = _load_agent(project_dir)
@@ -197,6 +206,41 @@ def _test_stories(project_dir: Path, path: Path) -> None:
     console.print(f"[{colour}]{outcome.passed} of {len(outcome.tests)} conversations passed[/]")
     if outcome.failures:
         raise SystemExit(1)
+
+
+def _test_answers(project_dir: Path, path: Path, out_dir: Path) -> None:
+    from rich.table import Table
+
+    from bot.evaluation.answer_set import read_answer_set, run_answer_set, write_report
+
+    items = read_answer_set(path)
+    agent = _load_agent(project_dir)
+
+    def respond(sender: str, text: str) -> list:
+        return agent.dialogue.handle(sender, text, agent.parse(text))
+
+    with _progress(f"Playing {len(items)} questions and conversations") as on_step:
+        report = run_answer_set(respond, items, None if on_step is None else
+                                lambda done, total: on_step(f"{done}/{total}", done, total))
+    for outcome in report.outcomes:
+        if not outcome.passed:
+            check = outcome.item.checks[outcome.turn]
+            wanted = "a decline" if check.out_of_scope else " / ".join(check.any_of or check.all_of)
+            console.print(f"[red]MISS[/] {outcome.item.id} {escape(check.text)!r}: wanted {escape(wanted)}; "
+                          f"got {escape(outcome.reply[:160])!r}", soft_wrap=True)
+            for passage in outcome.passages[:3]:
+                console.print(f"      used: {escape(str(passage))}", soft_wrap=True)
+    table = Table("section", "questions", "conversations")
+    questions, conversations = report.by_section(conversations=False), report.by_section(conversations=True)
+    for section in sorted(set(questions) | set(conversations)):
+        cells = [f"{p}/{t}" if (p, t) != (0, 0) else "" for p, t in (questions.get(section, (0, 0)),
+                                                                      conversations.get(section, (0, 0)))]
+        table.add_row(section, *cells)
+    console.print(table)
+    console.print(f"Questions: {report.share(report.questions):.1%} of {len(report.questions)}; conversations: "
+                  f"{report.share(report.conversations):.1%} of {len(report.conversations)}; out of scope declined "
+                  f"{report.declined_share(True):.1%}, in scope wrongly declined {report.declined_share(False):.1%}")
+    console.print(f"Report: {write_report(report, out_dir)}")
 
 
 @cli.group()
@@ -326,6 +370,7 @@ def deploy_lex(project_dir: Path, bucket: str, stack_name: str, bot_name: str, e
         raise click.UsageError("give --execution-role-arn (the SageMaker execution role, arn:aws:iam::<account>:"
                                "role/<name>) or set 'aws: role_arn' in coursebot.yml")
     out = project.root / ".coursebot" / "deploy"
+    _train_if_needed(project)  # the bundle carries the trained model's answer index
     with _progress("Building the Lambda bundle and the Lex bot") as on_step:
         bundle = build_bundle(project.root, out)
         exported = export(project, out, bot_name=bot_name)
@@ -362,6 +407,7 @@ def build_lambda(project_dir: Path, out_dir: Path) -> None:
     from lambda_handlers.bundle import build_bundle
 
     project = load_project(project_dir)
+    _train_if_needed(project)  # the bundle carries the trained model's answer index
     with _progress("Building the Lambda bundle") as on_step:
         bundle = build_bundle(project.root, out_dir)
         if on_step:

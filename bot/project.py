@@ -44,9 +44,12 @@ class Project:
     data_files: list[Path] = field(default_factory=list)
 
     def training_fingerprint(self) -> str:
-        """A hash of everything NLU training reads: data files, knowledge and settings."""
+        """A hash of everything training reads: data files, the knowledge base and the notes,
+        and the settings that shape the model and the answer index."""
         digest = hashlib.sha256()
-        files = [*self.data_files, *sorted((self.root / KNOWLEDGE_DIR).glob("*.yml")), self.root / DOMAIN_FILE]
+        knowledge = self.root / KNOWLEDGE_DIR
+        files = [*self.data_files, *sorted(knowledge.glob("*.yml")), *sorted(knowledge.glob("*.md")),
+                 self.root / DOMAIN_FILE]
         for path in files:
             if path.exists():
                 digest.update(str(path.relative_to(self.root)).encode())
@@ -54,7 +57,9 @@ class Project:
         # Of the engine settings only the language and the pipeline shape the model, so
         # changing, say, the AWS allowlist does not retrain.
         pipeline = [spec.as_dict() for spec in self.settings.pipeline]
-        digest.update(json.dumps([self.settings.language, pipeline], sort_keys=True, default=str).encode())
+        answers = self.settings.answers
+        digest.update(json.dumps([self.settings.language, pipeline, answers.question_intents,
+                                  answers.out_of_scope_intents], sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
 
@@ -97,7 +102,8 @@ def read_project(root: Path | str = ".") -> tuple[Project | None, list[Problem]]
                          f"for '{intent}', which {DOMAIN_FILE} does not list under 'intents'",
                          Location(root / SETTINGS_FILE))
                  for intent in settings.dialogue.explicit_intents if not domain.knows_intent(intent)]
-    return Project(root, settings, domain, nlu, rules, stories, knowledge, data_files), problems
+    project = Project(root, settings, domain, nlu, rules, stories, knowledge, data_files)
+    return project, problems + check_answer_settings(project)
 
 
 def check_references(domain: Domain, nlu: TrainingData, flows: list[Flow],
@@ -232,3 +238,13 @@ def _check_rasa_config(path: Path, problems: list[Problem]) -> None:
                                 "(our engine reads coursebot.yml)", Location(path), "warning"))
         return
     _collect(problems, lambda: load_yaml(path))
+
+
+def check_answer_settings(project: Project) -> list[Problem]:
+    """Errors for answer settings that name intents the domain does not list."""
+    answers = project.settings.answers
+    named = [*answers.question_intents, *answers.out_of_scope_intents, *answers.reroute_intents,
+             *answers.own_resource_intents]
+    return [Problem("undefined-intent", f"'answers' in {SETTINGS_FILE} names the intent '{intent}', which "
+                    f"{DOMAIN_FILE} does not list under 'intents'", Location(project.root / SETTINGS_FILE))
+            for intent in dict.fromkeys(named) if not project.domain.knows_intent(intent)]

@@ -49,12 +49,26 @@ class DialogueSettings:
 
 
 @dataclass(frozen=True)
+class AnswerSettings:
+    """Which intents are questions about the course (the answer engine answers them from
+    the notes and the knowledge base), which mean "not the course", and which the NLU may
+    confuse with a course question (such a question is answered, not acted on; for
+    `own_resource_intents`, only when it does not ask about the student's own things)."""
+
+    question_intents: tuple[str, ...] = ()
+    out_of_scope_intents: tuple[str, ...] = ("out_of_scope",)
+    reroute_intents: tuple[str, ...] = ()
+    own_resource_intents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     pipeline: tuple[ComponentSpec, ...]
     model_dir: Path
     language: str = "en"
     dialogue: DialogueSettings = field(default_factory=DialogueSettings)
     aws: AwsSettings = field(default_factory=AwsSettings)
+    answers: AnswerSettings = field(default_factory=AnswerSettings)
 
 
 def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSettings:
@@ -70,12 +84,15 @@ def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSetti
     model_dir = root / "models"
     language = "en"
     dialogue = DialogueSettings()
+    answers = AnswerSettings()
     aws = AwsSettings.from_mapping(None, root)
     if root_node is not None:
-        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models", "dialogue", "aws"),
+        checker.keys(root_node, SETTINGS_FILE, allowed=("language", "nlu", "models", "dialogue", "aws", "answers"),
                      required=("nlu",))
         if "dialogue" in root_node:
             dialogue = _read_dialogue(root_node, checker)
+        if root_node.get("answers") is not None:
+            answers = _read_answers(root_node, checker)
         if root_node.get("aws") is not None:
             try:
                 aws = AwsSettings.from_mapping(checker.mapping(root_node["aws"], "'aws'", root_node.line_of("aws")),
@@ -101,7 +118,7 @@ def load_settings(root: Path, checker: FileChecker | None = None) -> EngineSetti
                         checker.report("unknown-component", str(error), spec.line_of("name"))
                     pipeline.append(ComponentSpec(name, {k: v for k, v in spec.items() if k != "name"}))
     checker.raise_if_errors()
-    return EngineSettings(tuple(pipeline), model_dir, language, dialogue, aws)
+    return EngineSettings(tuple(pipeline), model_dir, language, dialogue, aws, answers)
 
 
 def _read_dialogue(root_node: Any, checker: FileChecker) -> DialogueSettings:
@@ -129,3 +146,17 @@ def _read_dialogue(root_node: Any, checker: FileChecker) -> DialogueSettings:
         except ValueError as error:
             checker.report("bad-value", str(error), line)
     return DialogueSettings(selection, titles, explicit)
+
+
+def _read_answers(root_node: Any, checker: FileChecker) -> AnswerSettings:
+    node = checker.mapping(root_node.get("answers"), "'answers'", root_node.line_of("answers"))
+    if node is None:
+        return AnswerSettings()
+    keys = ("question_intents", "out_of_scope_intents", "reroute_intents", "own_resource_intents")
+    checker.keys(node, "'answers'", allowed=keys)
+    values = {}
+    for key in keys:
+        if node.get(key) is not None:
+            items = checker.sequence(node[key], f"'answers: {key}'", node.line_of(key))
+            values[key] = tuple(str(item) for item in items or [])
+    return AnswerSettings(**values)

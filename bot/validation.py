@@ -19,8 +19,10 @@ from bot.project import ACTIONS_DIR, DATA_DIR, KNOWLEDGE_DIR, Project, read_proj
 from bot.text import normalize
 
 MIN_EXAMPLES = 10
-# Responses the built-in actions say (action_default_fallback, action_restart).
-BUILTIN_RESPONSES = ("utter_default", "utter_restart")
+# Responses the built-in actions say (action_default_fallback, action_restart, answers'
+# declines), and the slot the engine remembers answers in (bot/dialogue/answering.py).
+BUILTIN_RESPONSES = ("utter_default", "utter_restart", "utter_not_covered", "utter_not_covered_nearest")
+BUILTIN_SLOTS = ("last_answer",)
 _TEXT_FILES = ("*.yml", "*.md")
 
 
@@ -87,7 +89,8 @@ def unused_names(project: Project) -> list[Problem]:
                      | {r.name for r in project.nlu.regexes} | {lk.name for lk in project.nlu.lookups})
     used_slots = ({s.name for f in flows for s in f.steps if s.kind == "slot_was_set"}
                   | set(re.findall(r"\{(\w+)\}", templates)) | code_strings
-                  | {s.name for s in domain.slots.values() if any(m.type != "custom" for m in s.mappings)})
+                  | {s.name for s in domain.slots.values() if any(m.type != "custom" for m in s.mappings)}
+                  | set(BUILTIN_SLOTS))
     checks = [
         ("intent", domain.intents, used_intents, "no rule or story uses it"),
         ("entity", domain.entities, used_entities, "no example, lookup, regex, slot or category uses it"),

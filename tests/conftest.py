@@ -44,6 +44,12 @@ def tiny(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def course() -> Project:
+    """The shipped project as loaded, for tests that need no trained model."""
+    return load_project(ROOT)
+
+
+@pytest.fixture(scope="session")
 def course_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The shipped project, with its models going to a temporary directory."""
     project = load_project(ROOT)

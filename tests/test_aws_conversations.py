@@ -324,7 +324,8 @@ def test_a_training_job_named_in_the_request_gets_that_name(course, aws_env, tmp
     assert "start the training job coursebot-xgboost-" in eli.hears("ml.m5.large", instance_type="ml.m5.large")
 
 
-@pytest.mark.parametrize("role", ["arn:aws:iam::123456789012:role/AdminRole", "arn:aws:iam::210987654321:role/CourseRole"])
+@pytest.mark.parametrize("role", ["arn:aws:iam::123456789012:role/AdminRole",
+                                  "arn:aws:iam::210987654321:role/CourseRole"])
 def test_a_student_cannot_choose_a_role_the_instructor_did_not_allow(course, aws_env, tmp_path, role):
     fay = Student(course, tmp_path, sender="fay")
     fay.says("create a notebook", "create_notebook")

@@ -112,7 +112,8 @@ def test_requests_that_name_their_settings_create_exactly_that_over_http(course_
         assert "Which instance type" in chat(server.url, "ria", "s3://course-data/out/")
         assert "Which IAM role" in chat(server.url, "ria", "ml.m5.large")
         assert "start the training job job-http-1" in chat(server.url, "ria", ROLE)
-        assert "job-http-1" not in {j["TrainingJobName"] for j in sagemaker.list_training_jobs()["TrainingJobSummaries"]}
+        jobs = sagemaker.list_training_jobs()["TrainingJobSummaries"]
+        assert "job-http-1" not in {job["TrainingJobName"] for job in jobs}
         assert "Started the training job job-http-1" in chat(server.url, "ria", "yes")
 
     notebook = sagemaker.describe_notebook_instance(NotebookInstanceName="nb-http-1")

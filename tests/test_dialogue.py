@@ -8,7 +8,14 @@ import pytest
 
 from bot.agent import Agent
 from bot.dialogue.action_loader import ActionRegistry, load_project_actions
-from bot.dialogue.events import ActionExecuted, BotUttered, Restarted, SlotSet, UserUttered, event_from_dict
+from bot.dialogue.events import (
+    ActionExecuted,
+    BotUttered,
+    Restarted,
+    SlotSet,
+    UserUttered,
+    event_from_dict,
+)
 from bot.dialogue.manager import APOLOGY
 from bot.dialogue.policies import FlowPolicy
 from bot.dialogue.responses import ResponseRenderer

@@ -120,7 +120,7 @@ def test_rasa_runs_the_notebook_form_with_our_validation(rasa_server):
     refused = say(rasa_server, "form", "ml.p3.2xlarge")
     assert "ml.p3.2xlarge is not allowed" in refused and "ml.t3.medium" in refused
     assert "Which IAM role" in say(rasa_server, "form", "ml.t3.medium")  # coursebot.yml names no role_arn
-    question = say(rasa_server, "form", "arn:aws:iam::123456789012:role/CourseBotSageMakerRole")
+    question = say(rasa_server, "form", "arn:aws:iam::123456789012:role/CourseRole")
     assert "create the notebook instance my-first-notebook on ml.t3.medium" in question
     assert "Nothing was started" in say(rasa_server, "form", "no")
 

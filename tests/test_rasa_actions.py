@@ -21,7 +21,14 @@ import httpx
 import pytest
 
 from bot.channels.rasa_actions import event_from_rasa, rasa_event
-from bot.dialogue.events import ActiveLoop, BotUttered, FollowupAction, Restarted, SlotSet, UserUttered
+from bot.dialogue.events import (
+    ActiveLoop,
+    BotUttered,
+    FollowupAction,
+    Restarted,
+    SlotSet,
+    UserUttered,
+)
 from bot.project import load_project
 from tests.conftest import ROOT, owner_tag
 from tests.http_server import free_port, moto_server, running

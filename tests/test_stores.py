@@ -25,7 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue.events import ActionExecuted, ActiveLoop, BotUttered, Event, Restarted, SlotSet, UserUttered
+from bot.dialogue.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    Restarted,
+    SlotSet,
+    UserUttered,
+)
 from bot.dialogue.tracker import Tracker
 from bot.errors import ConfigError, ConversationConflict, CourseBotError
 from bot.stores import (

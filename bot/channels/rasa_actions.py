@@ -25,8 +25,16 @@ from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry, actions_in_package
 from bot.dialogue.actions import ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT
-from bot.dialogue.events import EVENT_TYPES, ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered, \
-    event_from_dict
+from bot.dialogue.events import (
+    EVENT_TYPES,
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SlotSet,
+    UserUttered,
+    event_from_dict,
+)
 from bot.dialogue.forms import FormValidator
 from bot.dialogue.manager import APOLOGY
 from bot.dialogue.responses import ResponseRenderer

@@ -31,6 +31,7 @@ class TerminalChat:
         self._buttons: list[dict[str, Any]] = []
 
     def run(self) -> None:
+        _line_editing()
         self.console.print("[bold]CourseBot[/] - ask me about the AWS machine-learning intro course. "
                            "[dim](/debug shows what I understood, /restart starts over, bye leaves)[/]")
         while True:
@@ -97,3 +98,15 @@ def _media_location(media: Any, media_dir: Path | None) -> str:
         if local.is_file():
             return str(local.resolve())
     return source
+
+
+def _line_editing() -> None:
+    """Arrow keys edit the line and walk the history (instead of printing ^[[A): Python's
+    readline, which input() uses once imported; absent on some platforms, and then not needed."""
+    import sys
+
+    if sys.stdin.isatty():
+        try:
+            import readline  # noqa: F401
+        except ImportError:
+            pass

@@ -18,7 +18,12 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from bot.dialogue.actions import DEFAULT_ACTIONS, Action, ResponseAction, TwoStageFallbackAction
+from bot.dialogue.actions import (
+    DEFAULT_ACTIONS,
+    Action,
+    ResponseAction,
+    TwoStageFallbackAction,
+)
 from bot.dialogue.domain import Domain
 from bot.dialogue.forms import FormAction, FormValidator
 from bot.errors import CourseBotError

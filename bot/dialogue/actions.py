@@ -28,10 +28,14 @@ class ActionContext:
 
     def __init__(self, tracker: Tracker, domain: Domain, knowledge: KnowledgeBase,
                  responses: ResponseRenderer, actions: Callable[[str], Action] | None = None,
-                 aws: AwsServices | None = None, explicit: ExplicitIntents | None = None):
+                 aws: AwsServices | None = None, explicit: ExplicitIntents | None = None,
+                 answers: Any = None):
         self.tracker = tracker
         self._aws = aws
         self.explicit = explicit or ExplicitIntents()
+        # The answer engine (bot.knowledge.answers.AnswerEngine), or None for a project without
+        # a trained answer index: actions then answer from the knowledge base alone.
+        self.answers = answers
         self.domain = domain
         self.knowledge = knowledge
         self.responses = responses
@@ -169,6 +173,20 @@ class TwoStageFallbackAction(Action):
         self.intent_titles = dict(intent_titles or {})
 
     def run(self, context: ActionContext) -> list[Event]:
+        from bot.dialogue.answering import (  # it imports this module
+            ask,
+            engine_answers,
+            say_answer,
+        )
+
+        if engine_answers(context):
+            # Unsure which intent, but the course may still answer it outright, or be
+            # sure that it does not cover it: either beats "did you mean". Gibberish
+            # ("blorf zyxt?") was not understood at all: that is the question below.
+            answer = ask(context)
+            covered_or_not = not answer.declined or answer.reason.startswith("the course never")
+            if covered_or_not and not context.answers.index.vocabulary.knows_none(context.text):
+                return say_answer(context, answer)
         latest = context.tracker.latest_message
         guesses = self._guesses(latest) if latest else []
         if self._asked_last_turn(context) or not guesses:

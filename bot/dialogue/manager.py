@@ -14,16 +14,38 @@ from bot.aws import AwsServices
 from bot.dialogue.action_loader import ActionRegistry
 from bot.dialogue.actions import ActionContext
 from bot.dialogue.domain import REQUESTED_SLOT, Domain
-from bot.dialogue.events import ActionExecuted, BotUttered, Event, FollowupAction, SlotSet, UserUttered
+from bot.dialogue.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    FollowupAction,
+    SlotSet,
+    UserUttered,
+)
 from bot.dialogue.explicit import ExplicitIntents
 from bot.dialogue.form_answers import requested_answer
 from bot.dialogue.forms import FormValidator
-from bot.dialogue.policies import FALLBACK, LISTEN, FallbackPolicy, FlowPolicy, FormPolicy, Policy
+from bot.dialogue.policies import (
+    FALLBACK,
+    LISTEN,
+    FallbackPolicy,
+    FlowPolicy,
+    FormPolicy,
+    Policy,
+)
 from bot.dialogue.responses import ResponseRenderer
+from bot.dialogue.routing import QuestionRouting
 from bot.dialogue.slot_filling import slot_events
+from bot.dialogue.stories import form_starts
 from bot.dialogue.tracker import Tracker
 from bot.knowledge.base import KnowledgeBase
-from bot.stores import InMemoryTrackerStore, InProcessLockStore, LockStore, TrackerStore
+from bot.stores import (
+    InMemoryTrackerStore,
+    InProcessLockStore,
+    Lease,
+    LockStore,
+    TrackerStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +57,13 @@ class DialogueManager:
     def __init__(self, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                  policies: list[Policy], store: TrackerStore | None = None,
                  responses: ResponseRenderer | None = None, locks: LockStore | None = None,
-                 aws: AwsServices | None = None, explicit: ExplicitIntents | None = None):
+                 aws: AwsServices | None = None, explicit: ExplicitIntents | None = None,
+                 answers: Any = None, routing: QuestionRouting | None = None):
         self.domain = domain
         self.explicit = explicit or ExplicitIntents()
+        self.answers = answers  # the answer engine (bot.knowledge.answers), when the project has one
+        self.form_starts: dict[str, str] = {}  # intent -> the form its rule starts (for channels such as Lex)
+        self.routing = routing or QuestionRouting()
         self.aws = aws
         self.actions = actions
         self.knowledge = knowledge
@@ -50,17 +76,22 @@ class DialogueManager:
     def for_flows(cls, domain: Domain, actions: ActionRegistry, knowledge: KnowledgeBase,
                   rules: list, stories: list, store: TrackerStore | None = None,
                   locks: LockStore | None = None, response_selection: str = "random",
-                  aws: AwsServices | None = None, explicit: ExplicitIntents | None = None) -> DialogueManager:
+                  aws: AwsServices | None = None, explicit: ExplicitIntents | None = None,
+                  answers: Any = None, routing: QuestionRouting | None = None,
+                  channel: str | None = None) -> DialogueManager:
         """The default policy ensemble: the active form, rules, stories, then the fallback."""
         forms = {form: domain.required_slots(form) for form in domain.forms}
         policies: list[Policy] = [FormPolicy(forms), FlowPolicy(rules), FlowPolicy(stories), FallbackPolicy()]
-        responses = ResponseRenderer(domain.responses, selection=response_selection)
-        return cls(domain, actions, knowledge, policies, store, responses, locks, aws, explicit)
+        responses = ResponseRenderer(domain.responses, selection=response_selection, channel=channel)
+        manager = cls(domain, actions, knowledge, policies, store, responses, locks, aws, explicit, answers, routing)
+        manager.form_starts = form_starts(rules, domain.forms)
+        return manager
 
     def tracker_for(self, sender_id: str) -> Tracker:
         initial = {name: slot.initial_value for name, slot in self.domain.slots.items()}
         stored = self.store.retrieve(sender_id)
-        return Tracker(sender_id, stored.events if stored else (), initial_slots=initial)
+        return Tracker(sender_id, stored.events if stored else (), initial_slots=initial,
+                       stored=stored.stored if stored else 0)
 
     def handle(self, sender_id: str, text: str, parse: dict[str, Any], *,
                filled_slots: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -70,15 +101,23 @@ class DialogueManager:
         slots); they are set after the domain's mappings, and forms still validate them.
 
         The sender's lock is held throughout, so two messages from one student never
-        interleave, even across server processes sharing a Redis lock store.
+        interleave, even across server processes sharing a SQLite or Redis lock store.
+
+        Raises:
+            ConversationConflict: the save found the conversation changed, or this
+                process's lease on the lock ran out; nothing of the turn was stored, and its
+                actions are not run again (the lock was not shared, or it expired).
+            LockTimeout: another message from the sender held the lock too long.
         """
-        with self.locks.lock(sender_id):
-            return self._handle(sender_id, text, parse, filled_slots or {})
+        with self.locks.lock(sender_id) as lease:
+            return self._handle(sender_id, text, parse, filled_slots or {}, lease)
 
     def _handle(self, sender_id: str, text: str, parse: dict[str, Any],
-                filled_slots: dict[str, Any]) -> list[dict[str, Any]]:
+                filled_slots: dict[str, Any], lease: Lease | None) -> list[dict[str, Any]]:
         tracker = self.tracker_for(sender_id)
-        parse = self.explicit.apply(text, parse)
+        last = tracker.slots.get("last_answer")
+        earlier = str(last.get("question") or "") if isinstance(last, dict) else ""
+        parse = self.routing.route(text, self.explicit.apply(text, parse), self.answers, earlier)
         user = UserUttered(text, parse)
         tracker.add(user)
         tracker.extend(slot_events(self.domain, user, tracker.active_loop, tracker.slots.get(REQUESTED_SLOT)))
@@ -98,7 +137,7 @@ class DialogueManager:
         else:
             log.warning("stopped after %d actions for one message from %s", MAX_ACTIONS_PER_TURN, sender_id)
         tracker.add(ActionExecuted(LISTEN))
-        self.store.save(tracker)
+        self.store.save(tracker, lease)   # fenced compare-and-append; a conflict propagates, unacknowledged
         return [{"recipient_id": sender_id, **message} for message in replies]
 
     def predict(self, tracker: Tracker) -> str:
@@ -113,7 +152,7 @@ class DialogueManager:
 
     def _context(self, tracker: Tracker) -> ActionContext:
         return ActionContext(tracker, self.domain, self.knowledge, self.responses, self.actions.get, self.aws,
-                             self.explicit)
+                             self.explicit, self.answers)
 
     def _validator(self, form: str | None) -> FormValidator | None:
         validator = self.actions.get(f"validate_{form}") if form and f"validate_{form}" in self.actions else None

@@ -19,17 +19,23 @@ MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
 
 class ResponseRenderer:
     def __init__(self, responses: dict[str, list[dict]], rng: random.Random | None = None,
-                 selection: str = "random"):
+                 selection: str = "random", channel: str | None = None):
+        """`channel`: the channel the bot speaks on; a response's variations for that
+        channel (Rasa's `channel:` key) win over the general ones ("lex" asks for an S3
+        image, not a local file a Lambda cannot read)."""
         if selection not in ("random", "in_turn"):
             raise ValueError(f"unknown response selection {selection!r}; use 'random' or 'in_turn'")
         self._responses = responses
+        self.channel = channel
         self._rng = rng or random.Random()
         self._selection = selection
         self._turns: dict[str, int] = {}
 
     def render(self, name: str, slots: dict[str, Any] | None = None, **values: Any) -> dict | None:
         """A message for the response `name`, or None when the domain has no such response."""
-        variations = [v for v in self._responses.get(name, []) if not v.get("channel")]
+        every = self._responses.get(name, [])
+        variations = ([v for v in every if self.channel and v.get("channel") == self.channel]
+                      or [v for v in every if not v.get("channel")])
         if not variations:
             return None
         variation = self._pick(name, variations)

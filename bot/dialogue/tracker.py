@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.dialogue.events import ActionExecuted, ActiveLoop, Event, Restarted, SlotSet, UserUttered
+from bot.dialogue.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SlotSet,
+    UserUttered,
+)
 
 
 class Tracker:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError, ModelError
+from bot.nlu.bounded_text import bound
 from bot.nlu.component import Component, TrainingInput
 from bot.nlu.message import Message
 from bot.nlu.persistence import load_json, save_json
@@ -69,6 +70,15 @@ class NLUPipeline:
                 on_step(f"{prefix}training {component.name}", index, total)
             component.train(training)
 
+    def embedder(self) -> Callable[[list[str]], Any] | None:
+        """The pipeline's sentence encoder, for other uses of the very vectors parsing
+        makes (answer retrieval reads them, so a question is encoded once)."""
+        for component in self.components:
+            embed = getattr(component, "embed", None)
+            if callable(embed):
+                return lambda texts, embed=embed: embed([Message(text).intent_text() for text in texts])
+        return None
+
     def predict_uncalibrated(self, examples: list[Message]) -> list[Message]:
         """Fresh predictions for the examples' texts from every component except the calibrating ones."""
         messages = [Message(m.text) for m in examples]
@@ -85,14 +95,16 @@ class NLUPipeline:
         return [message.as_parse() for message in messages]
 
     def parse(self, text: str) -> dict[str, Any]:
-        """The parse result for a text, in the shape of Rasa's /model/parse."""
+        """The parse result for a text, in the shape of Rasa's /model/parse; the components
+        read only its first words (see `bounded_text`), so no text costs much more than a question."""
         direct = self._direct(text)
         if direct is not None:
             return direct.as_parse()
-        message = Message(text)
+        bounded = bound(text)
+        message = Message(bounded.text)
         for component in self.components:
             component.process(message)
-        return message.as_parse()
+        return bounded.restore(message.as_parse())
 
     def _direct(self, text: str) -> Message | None:
         match = _DIRECT.match(text.strip())

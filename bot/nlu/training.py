@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.dialogue.domain import DEFAULT_INTENTS
+from bot.knowledge.index_build import build_answer_index
 from bot.nlu.component import TrainingInput
 from bot.nlu.pipeline import METADATA_FILE, MODEL_FORMAT, NLUPipeline, StepCallback
 from bot.project import Project
@@ -74,11 +75,16 @@ def train(project: Project, *, force: bool = False, on_step: StepCallback | None
     pipeline = NLUPipeline.build(project.settings.pipeline, intents)
     pipeline.train(TrainingInput(project.nlu, project.knowledge, list(project.domain.entities), progress=on_step),
                    on_step)
+    if on_step:
+        on_step("building the answer index", 0, 1)
+    answers = project.settings.answers
+    index = build_answer_index(project, pipeline.embedder(), answers.question_intents, answers.out_of_scope_intents)
     staging = target.with_name(f".{target.name}.training-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         pipeline.persist(staging, {"fingerprint": current, "coursebot_version": __version__,
                                    "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        index.save(staging)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -151,4 +151,6 @@ def load_encoder(directory: Path) -> Any:
             warnings.simplefilter("ignore", DeprecationWarning)  # see the module docstring
             return torch.jit.load(str(path), map_location="cpu").eval()
     except (RuntimeError, ValueError) as error:
-        raise ModelError(f"the encoder {path} is damaged ({error}); run `coursebot train --force`") from None
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ModelError(f"the model is damaged: its encoder {path} cannot be read ({reason}); "
+                         "run `coursebot train --force`") from None

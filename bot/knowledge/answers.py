@@ -1,0 +1,361 @@
+"""The answer engine: from a question to the passages that answer it, or an honest no.
+
+Retrieval is hybrid. The notes' passages are ranked by BM25 and by the sentence encoder,
+fused by reciprocal rank; the knowledge base's passages are ranked the same way and act
+as a router: the entries they belong to lift the notes' passages of those entries (a
+question worded like an entry's summary finds the notes it was written from). Entities the
+NLU found, and the conversation's current topic, lift their entries' passages too. The
+lead passage is a passage of the notes when one is supported, else of the knowledge base,
+so that answers say what the course says in the course's words.
+
+A question is declined when nothing supports an answer: it names a product the course
+never mentions ("AWS Glue"), or its words are ones the course never uses and no passage is
+close enough, or no passage is close at all. The thresholds are chosen at train time on
+in-scope and out-of-scope examples (bot/knowledge/index_build.py), not by hand.
+
+Light: the dense half needs NumPy and a query vector; without them (the Lex code hook)
+the engine answers from the lexical half, with its own thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.knowledge.answer_index import AnswerIndex
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.passages import BULLET, FROM_NOTES, HEADING, NOTE, Passage
+
+RRF_K = 10
+RUNNER_UP = 0.85  # a second passage is said when it scores at least this share of the first
+ROUTER_ENTRIES = 5
+POOL = 60
+MAX_LIST_ITEMS = 12  # a list introduced by a shown line ("Careers:") is shown up to this many items
+
+
+@dataclass
+class Answer:
+    """What answers a question: the lead passage, the passages that complete it (a list's
+    items), the entry it is about, how sure the engine is, and whether it declines."""
+
+    question: str
+    lead: Passage | None
+    more: list[Passage] = field(default_factory=list)
+    entry: str | None = None
+    support: float = 0.0
+    declined: bool = False
+    reason: str = ""
+    nearest: str | None = None   # for a decline: the nearest thing the course covers
+    ranked: list[Passage] = field(default_factory=list)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [p for p in (self.lead, *self.more) if p is not None]
+
+
+class AnswerEngine:
+    def __init__(self, index: AnswerIndex, knowledge: KnowledgeBase,
+                 embed: Callable[[str], Any] | None = None):
+        self.index = index
+        self.knowledge = knowledge
+        self._embed = embed if index.vectors is not None else None
+        self._children: dict[int, list[Passage]] = {}
+        for passage in index.passages:
+            if passage.parent is not None:
+                self._children.setdefault(passage.parent, []).append(passage)
+        self._by_group: dict[str, list[Passage]] = {}
+        for passage in index.passages:
+            self._by_group.setdefault(passage.group, []).append(passage)
+
+    @property
+    def dense(self) -> bool:
+        return self._embed is not None
+
+    @property
+    def strong(self) -> float:
+        """The support above which an answer stands even with words the course never uses."""
+        return self.index.thresholds.get(f"{'dense' if self.dense else 'lexical'}_strong", 1.0)
+
+    @classmethod
+    def load(cls, model_dir: Any, knowledge: KnowledgeBase, embed: Callable[[list[str]], Any] | None = None,
+             ) -> AnswerEngine:
+        """The engine over the index stored with a model; dense when `embed` is given.
+
+        Raises:
+            ModelError: the model has no usable answer index.
+        """
+        index = AnswerIndex.load(model_dir, vectors=embed is not None)
+        return cls(index, knowledge, (lambda text: embed([text])[0]) if embed is not None else None)
+
+    def passage(self, passage_id: int) -> Passage:
+        return self.index.passages[passage_id]
+
+    def children(self, passage: Passage) -> list[Passage]:
+        return self._children.get(passage.id, [])
+
+    def group(self, passage: Passage) -> list[Passage]:
+        return self._by_group.get(passage.group, [])
+
+    def heading(self, entry_id: str) -> Passage | None:
+        """The heading of the notes' section that is about an entry, if one is."""
+        return next((p for p in self.index.passages if p.kind == HEADING and p.entry == entry_id
+                     and p.step is None), None)
+
+    def overview(self, entry_id: str) -> Answer | None:
+        """"What is feature engineering?" when the notes give it a section: the section's
+        heading with what it lists."""
+        heading = self.heading(entry_id)
+        if heading is None or any(p.step is not None for p in self.children(heading)):
+            return None  # a guide's container heading ("Amazon SageMaker") is not the topic's definition
+        return Answer(heading.text, heading, self.children(heading), entry_id, 1.0)
+
+    def compare(self, question: str, sides: list[str], **options: Any) -> Answer:
+        """Both sides of "X vs Y" from the notes: for each entry named, its best passage
+        (with what completes it), in the order the question names them."""
+        answers = [self.answer(question, topics=[side], **options) for side in sides[:2]]
+        chosen: list[Passage] = []
+        for side, answer in zip(sides, answers, strict=False):
+            # The side's best passage in the notes, else what the knowledge base says it is
+            # (the notes may not tie a passage to the entry), else the answer's own lead.
+            ranked = ([p for p in answer.ranked if p.entry == side] or self._summaries(side)
+                      or ([answer.lead] if answer.lead else []))
+            lead = ranked[0] if ranked else None
+            if lead is not None and lead not in chosen:
+                chosen += [lead, *(p for p in self._completion(lead) if p not in chosen)]
+        if len(chosen) < 2 or any(a.declined for a in answers):
+            return self.answer(question, topics=sides, **options)
+        return Answer(question, chosen[0], chosen[1:], sides[0], min(a.support for a in answers))
+
+    def _summaries(self, entry_id: str) -> list[Passage]:
+        return [p for p in self.index.passages if p.entry == entry_id and p.kind == "summary"]
+
+    def more(self, shown: list[int], entry_id: str) -> Answer | None:
+        """"Tell me more": the passages of the same place in the notes (the lead's section,
+        or the entry's own passages) that were not said yet, in order."""
+        said = set(shown)
+        lead = self.passage(shown[0]) if shown and 0 <= shown[0] < len(self.index.passages) else None
+        section = lead.section if lead is not None else None
+        rest = [p for p in self.index.passages if p.id not in said and p.kind in FROM_NOTES
+                and (p.section == section or p.entry == entry_id) and p.kind != HEADING]
+        if not rest:
+            rest = [p for p in self.index.passages if p.id not in said and p.entry == entry_id
+                    and p.kind in ("detail", "example")]
+        if not rest:
+            return None
+        first = rest[0]
+        more = [p for p in rest[1:4] if p.parent == first.parent or p.group == first.group]
+        return Answer("more", first, more, entry_id, 1.0)
+
+    def then(self, answer: Answer) -> Answer:
+        """"What now?" said at a step of a guide: the step after the one the answer found."""
+        lead = answer.lead
+        if lead is None or lead.step is None or lead.entry is None:
+            return answer
+        return self.step(lead.entry, lead.step + 1) or answer
+
+    def step(self, entry_id: str, number: int) -> Answer | None:
+        """A guide's step as the notes say it: its heading and its instructions."""
+        heading = next((p for p in self.index.passages if p.kind == HEADING and p.entry == entry_id
+                        and p.step == number), None)
+        if heading is None:
+            return None
+        return Answer(f"step {number}", heading, self.children(heading), entry_id, 1.0)
+
+    def answer(self, question: str, *, topics: Iterable[str] = (), context_topic: str | None = None,
+               kinds: Iterable[str] = (), exclude: Iterable[int] = ()) -> Answer:
+        """The passages that answer `question`.
+
+        Args:
+            topics: entry ids the NLU found in the question (their passages come first).
+            context_topic: the conversation's current topic (a lighter lift, for follow-ups).
+            kinds: passage kinds this question prefers (e.g. "example", "step").
+            exclude: passages already said (for "tell me more").
+        """
+        topics, kinds, excluded = list(dict.fromkeys(topics)), set(kinds), set(exclude)
+        question = self.index.vocabulary.corrected(question)
+        notes, entries, support, scores = self._rank(question, topics, context_topic, kinds, excluded)
+        ranked = [self.index.passages[i] for i in notes[:20]]
+        best_entry = next((self.index.passages[i].entry for i in entries if self.index.passages[i].entry), None)
+        declined, reason = self._declines(question, support, topics)
+        if declined:
+            return Answer(question, None, support=support, declined=True, reason=reason,
+                          nearest=best_entry, ranked=ranked)
+        lead = self._lead(notes, entries, kinds, topics)
+        if lead is None:
+            return Answer(question, None, support=support, declined=True, reason="nothing to say",
+                          nearest=best_entry, ranked=ranked)
+        more = self._completion(lead)
+        more += self._runner_up(lead, more, notes, scores)
+        more += self._items_of_intros([lead, *more])
+        return Answer(question, lead, more, lead.entry or best_entry, support, ranked=ranked)
+
+    def _runner_up(self, lead: Passage, more: list[Passage], notes: list[int],
+                   scores: dict[int, float]) -> list[Passage]:
+        """The next passage too, when it scores nearly as well and is not said already: two
+        close candidates are more likely to hold the fact than one."""
+        if lead.kind not in FROM_NOTES or len(notes) < 2:
+            return []
+        shown = {lead.id, *(p.id for p in more)}
+        first = scores.get(lead.id, 0.0)
+        for passage_id in notes[1:3]:
+            passage = self.index.passages[passage_id]
+            if passage_id in shown or passage.kind == HEADING:
+                continue
+            if scores.get(passage_id, 0.0) >= RUNNER_UP * first:
+                return [passage]
+            break
+        return []
+
+    # -- retrieval ---------------------------------------------------------------------
+
+    def _rank(self, question: str, topics: list[str], context_topic: str | None, kinds: set[str],
+              excluded: set[int]) -> tuple[list[int], list[int], float, dict[int, float]]:
+        """Passage ids of the notes and of the knowledge base, best first, the support for
+        an answer (the best cosine when dense, else the best BM25 coverage), and the notes'
+        fused scores."""
+        index = self.index
+        note_lex = [index.note_ids[i] for i, _ in index.notes.search(question, POOL)]
+        entry_lex = [index.entry_ids[i] for i, _ in index.knowledge.search(question, POOL)]
+        note_dense: list[int] = []
+        entry_dense: list[int] = []
+        support = self._lexical_support(question)
+        if self._embed is not None:
+            import numpy as np
+
+            # Rounded, so that two passages a float's last bits apart (another CPU, another
+            # thread count) tie, and a tie goes to the earlier passage, in every process.
+            similarity = np.round(index.vectors @ np.asarray(self._embed(question), dtype=np.float32), 4)
+            order = np.argsort(-similarity, kind="stable")
+            kinds_of = [p.kind for p in index.passages]
+            note_dense = [int(i) for i in order if kinds_of[i] in FROM_NOTES][:POOL]
+            entry_dense = [int(i) for i in order if kinds_of[i] not in FROM_NOTES][:POOL]
+            support = float(similarity[order[0]])
+        entry_scores = _fused(entry_lex, entry_dense)
+        for passage_id in entry_scores:
+            passage = index.passages[passage_id]
+            if passage.kind in kinds:
+                entry_scores[passage_id] += 1 / RRF_K
+            if passage.entry in topics:
+                entry_scores[passage_id] += 1 / RRF_K
+        entries = sorted((i for i in entry_scores if i not in excluded), key=lambda i: (-entry_scores[i], i))
+        router: dict[str, float] = {}
+        steps: dict[tuple[str, int], float] = {}
+        for passage_id in entries:
+            passage = index.passages[passage_id]
+            if passage.entry and passage.entry not in router and len(router) < ROUTER_ENTRIES:
+                router[passage.entry] = 1 / (RRF_K + len(router))
+            if passage.step is not None and passage.entry and len(steps) < ROUTER_ENTRIES:
+                steps.setdefault((passage.entry, passage.step), 1 / (RRF_K + len(steps)))
+        sources = {self.knowledge.get(e).source: weight for e, weight in router.items() if self.knowledge.get(e)}
+        note_scores = _fused(note_lex, note_dense)
+        for passage_id in note_scores:
+            passage = index.passages[passage_id]
+            lift = max(router.get(passage.entry or "", 0.0), 0.5 * sources.get(passage.section, 0.0))
+            if passage.step is not None and passage.entry:
+                # A guide's step: only the steps the knowledge base's steps point at are lifted.
+                lift = steps.get((passage.entry, passage.step), 0.0)
+            note_scores[passage_id] += lift
+            # Entities are weak evidence of what is asked ("Jupyter" in a question about
+            # opening it), so they tip close calls rather than decide.
+            if passage.entry in topics:
+                note_scores[passage_id] += 0.5 / RRF_K
+            elif context_topic and passage.entry == context_topic:
+                note_scores[passage_id] += 0.3 / RRF_K
+        notes = sorted((i for i in note_scores if i not in excluded), key=lambda i: (-note_scores[i], i))
+        return notes, entries, support, note_scores
+
+    def _lexical_support(self, question: str) -> float:
+        """The share of the question's weight (its terms' IDF) that the best note passage holds."""
+        index = self.index.notes
+        asked = dict.fromkeys(index.terms(question))  # ordered: the same sums in every process
+        terms = [t for t in asked if t in index.idf]
+        # A term no passage holds weighs as much as the rarest one that some passage holds.
+        rarest = max(index.idf.values(), default=1.0)
+        total = sum(index.idf.get(t, rarest) for t in asked) or 1.0
+        best = index.search(question, 1)
+        if not best or not terms:
+            return 0.0
+        held = [t for t in terms if any(p == best[0][0] for p, _ in index.postings[t])]
+        return sum(index.idf[t] for t in held) / total
+
+    def _lead(self, notes: list[int], entries: list[int], kinds: set[str], topics: list[str]) -> Passage | None:
+        """A passage of the notes, unless the question asks for a kind only the knowledge
+        base has (an example of a named topic) and its best passage is one."""
+        passages = self.index.passages
+        if kinds and entries and passages[entries[0]].kind in kinds and (
+                not notes or passages[entries[0]].entry in topics):
+            return self._said_of(passages[entries[0]])
+        if notes:
+            return passages[notes[0]]
+        return self._said_of(passages[entries[0]]) if entries else None
+
+    def _said_of(self, passage: Passage) -> Passage:
+        """What to say for a knowledge-base passage: a task line ("turn text into speech")
+        answers with what the entry is, its summary."""
+        if passage.kind == "use":
+            return next((p for p in self.group(passage) if p.kind == "summary"), passage)
+        return passage
+
+    def _completion(self, lead: Passage) -> list[Passage]:
+        """What completes the lead, so that lists stay lists and a step stays whole: a
+        heading's items, a guide step's other instructions, a bullet's sub-items, the
+        definition that opens a long bullet, or the list a short item belongs to."""
+        if lead.kind == HEADING:
+            return self.children(lead)
+        if lead.kind != NOTE:
+            return []
+        if lead.step is not None:
+            return [p for p in self.index.passages if p.section == lead.section and p.kind == NOTE and p is not lead
+                    and p.parent is not None]
+        children = self.children(lead)
+        if children:
+            return children
+        group = self.group(lead)
+        if lead.position > 0 and lead.group.startswith(BULLET):  # a sentence of a long bullet: its definition
+            return [group[0]]
+        if lead.parent is not None:
+            parent = self.passage(lead.parent)
+            siblings = self.children(parent)
+            # An item of a short list: the list, with what it lists. Under a heading, only
+            # when the section is such a list (short items), not a section of paragraphs.
+            short = all(len(p.text.split()) <= 8 for p in siblings if p.kind == NOTE)
+            if len(siblings) <= 12 and (parent.kind == NOTE or short):
+                return [parent, *(p for p in siblings if p is not lead)]
+        return []
+
+    def _items_of_intros(self, shown: list[Passage]) -> list[Passage]:
+        """The items of every shown line that introduces a list ("Careers:"): the line is
+        nothing without them."""
+        ids = {p.id for p in shown}
+        items: list[Passage] = []
+        for passage in shown:
+            if passage.kind == NOTE and passage.text.rstrip().endswith(":"):
+                items += [p for p in self.children(passage)[:MAX_LIST_ITEMS] if p.id not in ids]
+                ids |= {p.id for p in items}
+        return items
+
+    # -- declining ---------------------------------------------------------------------
+
+    def _declines(self, question: str, support: float, topics: list[str]) -> tuple[bool, str]:
+        vocabulary, thresholds = self.index.vocabulary, self.index.thresholds
+        products = vocabulary.unknown_products(question)
+        if products:  # "SageMaker Autopilot": knowing SageMaker does not make Autopilot the course's
+            return True, f"the course never mentions {products[0]}"
+        mode = "dense" if self.dense else "lexical"
+        floor = thresholds.get(f"{mode}_floor", 0.0)
+        strong = thresholds.get(f"{mode}_strong", 1.0)
+        unknown = vocabulary.unknown(question)
+        if unknown and (support < strong or len(unknown) > 1):
+            return True, f"the course never uses the word {unknown[0]!r}"
+        if support < floor and not topics:
+            return True, "no passage of the course is close"
+        return False, ""
+
+
+def _fused(*rankings: list[int]) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, passage_id in enumerate(ranking):
+            scores[passage_id] = scores.get(passage_id, 0.0) + 1 / (RRF_K + rank)
+    return scores

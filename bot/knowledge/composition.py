@@ -1,0 +1,48 @@
+"""An answer as the student reads it: its passages in the notes' order, lists as lists,
+and where in the course it comes from.
+
+Nothing is made up: every line is a passage's text, at most prefixed by the term it
+defines ("Inference: ..."). The source is its own part, so each channel shows it its way
+(a small line in the widget, a last line in the terminal, left out of speech).
+"""
+
+from __future__ import annotations
+
+from bot.knowledge.answers import Answer
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.passages import HEADING, NOTE, Passage, display_section
+
+
+def answer_lines(answer: Answer, knowledge: KnowledgeBase) -> list[str]:
+    """The answer's text, one line per passage; items nested under a shown passage are '- '."""
+    shown = sorted(answer.passages, key=lambda p: p.id)
+    ids = {p.id for p in shown}
+    lines: list[str] = []
+    previous_label = ""
+    for passage in shown:
+        if passage.parent in ids:
+            label = _label(passage, knowledge)
+            parent = next(p for p in shown if p.id == passage.parent)
+            if label and label.casefold() not in parent.text.casefold():
+                lines.append(f"- {label}: {passage.text}")
+            else:
+                lines.append(f"- {passage.text}")
+            continue
+        label = _label(passage, knowledge)
+        lines.append(f"{label}: {passage.text}" if label and label != previous_label else passage.text)
+        previous_label = label
+    return lines
+
+
+def source_of(answer: Answer) -> str:
+    """"ML Pipeline > Feature engineering": where the lead passage is in the notes."""
+    return display_section(answer.lead.section) if answer.lead else ""
+
+
+def _label(passage: Passage, knowledge: KnowledgeBase) -> str:
+    if passage.kind == HEADING:
+        return ""
+    if passage.kind == NOTE:
+        return passage.context.rsplit(" > ", 1)[-1] if passage.context else ""
+    entry = knowledge.get(passage.entry or "")
+    return entry.name if entry else ""

@@ -1,0 +1,171 @@
+"""The answer engine: passages from the notes, retrieval, composition, declines and
+follow-ups, each checked on small notes written here, and then on the course itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation.answer_set import Check, judge, normalised, read_answer_set
+from bot.knowledge.answer_index import AnswerIndex
+from bot.knowledge.answers import AnswerEngine
+from bot.knowledge.composition import answer_lines, source_of
+from bot.knowledge.lexical import LexicalIndex, stem
+from bot.knowledge.passages import HEADING, NOTE, build_passages, display_section
+from bot.knowledge.vocabulary import Vocabulary
+from bot.project import load_project
+from tests.conftest import ROOT
+
+NOTES = """# Course title
+
+## Course: Pipeline
+
+### Feature engineering
+
+- Feature selection: keep what is relevant
+\t- Filtering based: use statistical methods; fastest
+\t- Wrapper methods: train a model per subset
+- **Scaling**: Rescale every feature to a common scale. It helps distance-based models.
+
+### Deploy model
+
+> [!note] Amazon Elastic Inference
+> It attaches low-cost GPU-powered acceleration. It reduces inference costs by up to 75 percent.
+
+## Guide
+
+### Step 1: Sign in
+1. Go to the console.
+
+### Step 2: Open the service
+1. Search for it in the services search bar.
+"""
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_project(ROOT)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory, course):
+    folder = tmp_path_factory.mktemp("notes")
+    notes = folder / "notes.md"
+    notes.write_text(NOTES, encoding="utf-8")
+    return build_passages(course.knowledge, [notes])
+
+
+def test_the_notes_become_passages_with_headings_lists_callouts_and_steps(small):
+    by_text = {p.text: p for p in small}
+    section = by_text["Feature engineering"]
+    assert section.kind == HEADING and section.section == "Course: Pipeline > Feature engineering"
+    selection = by_text["Feature selection: keep what is relevant"]
+    filtering = by_text["Filtering based: use statistical methods; fastest"]
+    assert filtering.parent == selection.id and filtering.context == "Feature selection"
+    assert by_text["Rescale every feature to a common scale."].context == "Scaling"
+    assert by_text["It helps distance-based models."].position == 1  # the second sentence of one bullet
+    acceleration = by_text["It attaches low-cost GPU-powered acceleration."]
+    assert acceleration.context == "Amazon Elastic Inference"
+    assert by_text[acceleration.context].id == acceleration.parent  # the callout's title heads it
+    assert by_text["Search for it in the services search bar."].section == "Guide > Step 2: Open the service"
+    assert all(p.section for p in small if p.kind in (NOTE, HEADING))
+    assert "Course title" not in by_text  # the document's title is no section
+
+
+def test_sections_read_as_students_do():
+    assert display_section("Course: ML Pipeline > Feature engineering") == "ML Pipeline > Feature engineering"
+
+
+def test_bm25_stems_ranks_and_round_trips():
+    index = LexicalIndex.build(["features are scaled", "the weather today", "feature scaling helps"], {"the"})
+    assert {position for position, _ in index.search("scaling a feature")} == {0, 2}
+    assert LexicalIndex.from_dict(index.as_dict()).search("weather") == index.search("weather")
+    assert stem("features") == stem("feature")
+
+
+def test_words_the_course_never_uses_give_a_question_away_but_typos_and_everyday_words_do_not():
+    course = ("notebook", "instance", "inference", "sagemaker")
+    vocabulary = Vocabulary({stem(w) for w in course}, ["honestly", "lecture", "attention"],
+                            {"how", "do", "i", "a", "an", "the", "is", "what"}, {stem(w): w for w in course})
+    assert vocabulary.unknown("how do I attach an EBS volume") == ["attach", "ebs", "volume"]
+    assert vocabulary.unknown("honestly the lecture on notebok instances") == []
+    assert vocabulary.unknown_products("what is SageMaker Autopilot") == ["autopilot"]
+    assert vocabulary.unknown_products("what is Amazon SageMaker") == []
+    assert vocabulary.corrected("open the notebok") == "open the notebook"
+
+
+@pytest.fixture(scope="module")
+def engine(course):
+    """The course's index, lexical only (no model needed), with thresholds like a model's."""
+    from bot.knowledge.index_build import notes_files
+
+    index = AnswerIndex.build(course.knowledge, notes_files(course.root / "knowledge"),
+                              asked=[e.text for e in course.nlu.examples if e.intent != "out_of_scope"])
+    index.thresholds = {"lexical_floor": 0.0, "lexical_strong": 0.25}
+    return AnswerEngine(index, course.knowledge)
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("what should I do with a combined variable when cleaning data", "parse combined variable to multiple columns"),
+    ("what does the racing car in reinforcement learning have to learn", "when to steer and throttle"),
+    ("by how much does elastic inference reduce inference costs", "75 percent"),
+    ("which feature selection method is fastest", "Filtering based"),
+])
+def test_a_detail_inside_an_entry_is_answered_with_that_detail_and_its_source(engine, course, question, fact):
+    answer = engine.answer(question)
+    text = "\n".join(answer_lines(answer, course.knowledge))
+    assert not answer.declined and normalised(fact) in normalised(text), text
+    assert source_of(answer).startswith(("ML Pipeline", "ML Tools", "AI and ML"))
+
+
+def test_lists_stay_lists(engine, course):
+    answer = engine.answer("what are the feature selection methods")
+    lines = answer_lines(answer, course.knowledge)
+    assert sum(line.startswith("- ") for line in lines) >= 3, lines
+
+
+@pytest.mark.parametrize("question", ["what is SageMaker Autopilot", "how do I set up an EKS cluster with kubectl",
+                                      "how should I choose a partition key for a DynamoDB table"])
+def test_near_misses_are_declined_naming_why(engine, question):
+    answer = engine.answer(question)
+    assert answer.declined and answer.reason.startswith("the course never")
+
+
+def test_a_guides_step_is_the_notes_step_and_what_now_is_the_next_one(engine, course):
+    step = engine.step("sagemaker_notebook_setup", 2)
+    assert "services search bar" in "\n".join(answer_lines(step, course.knowledge))
+    described = engine.answer("I clicked the Create notebook instance button at the bottom of the page")
+    assert described.lead.step == 6
+    assert engine.then(described).lead.step == 7
+
+
+def test_comparisons_take_both_sides_from_the_question(engine, course):
+    answer = engine.compare("univariate vs multivariate outliers", ["univariate_outliers", "multivariate_outliers"])
+    text = "\n".join(answer_lines(answer, course.knowledge))
+    assert "single variable" in text and "two or more variables" in text, text
+
+
+def test_the_judge_wants_the_fact_not_the_topic():
+    check = Check("what is feature selection?", "s", any_of=("relevant",), none_of=("weather",))
+    assert judge(check, "Feature selection: selecting features that are most relevant", False)
+    assert not judge(check, "Feature selection is a topic of the course.", False)
+    assert not judge(check, "selecting relevant features", True)  # declined: a miss
+    assert judge(Check("EBS?", "Out of scope", out_of_scope=True), "The course doesn't cover that.", True)
+
+
+def test_the_shipped_answer_set_reads_and_covers_every_section():
+    items = read_answer_set(ROOT / "tests" / "data" / "answer_set.yml")
+    questions = [i for i in items if not i.is_conversation]
+    assert len(questions) >= 300 and sum(i.is_conversation for i in items) >= 40
+    assert sum(q.checks[0].out_of_scope for q in questions) >= 0.15 * len(questions)
+
+
+def test_an_answer_set_file_that_is_not_one_says_so(tmp_path):
+    from bot.errors import ConfigError
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- just a list\n")
+    with pytest.raises(ConfigError, match="an answer set is a mapping"):
+        read_answer_set(bad)
+    assert Path(bad).exists()
