@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.answering import engine_answers, say_answer
+from bot.dialogue.answering import ask, engine_answers, say_answer
 from bot.dialogue.events import Event
 
 from .concepts import answer_from_course
 from .topics import answer_text, bullet_list, describe, most_specific, remember, topics
 
+# "how is that different from X?": the other side is the topic just talked about.
+_REFERS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|the (?:last|previous) one)\b", re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(?:vs\.?|versus|differ\w*|compar\w*|or|than|between|same as|like)\b", re.IGNORECASE)
 
 
@@ -23,10 +25,16 @@ class ActionCompare(Action):
         if engine_answers(context):
             sides = [entry.id for entry in named if not entry.compares]
             previous = context.slots.get("topic")
-            if len(sides) == 1 and previous and previous not in sides:
+            if len(sides) == 1 and previous and previous not in sides and _REFERS_BACK.search(context.text):
                 sides.insert(0, previous)  # "how is that different from X?"
             if len(sides) >= 2 and _COMPARISON.search(context.text):
                 return say_answer(context, context.answers.compare(context.text, sides))
+            if not named and not previous:
+                answer = ask(context, kinds=("contrast",))
+                if answer.declined or answer.support < context.answers.strong:
+                    context.utter("utter_ask_compare")  # "what's the difference?", with nothing to compare
+                    return []
+                return say_answer(context, answer)
             return answer_from_course(context, kinds=("contrast",))
         comparisons = [entry for entry in named if entry.compares]
         if comparisons and len(named) == 1:

@@ -51,6 +51,18 @@ def test_compare_with_the_previous_topic(agent):
     assert "Overfitting" in text and "Underfitting" in text
 
 
+def test_compare_takes_both_sides_from_the_message_not_the_previous_topic(agent):
+    answer(agent, "what is overfitting", "two-kinds")
+    text = answer(agent, "what's the difference between univariate and multivariate outliers", "two-kinds")
+    assert "univariate: a single variation" in text and "multivariate: a variation of two" in text
+    assert "Overfitting" not in text
+
+
+def test_a_bare_difference_asks_what_to_compare(agent):
+    text = answer(agent, "whats the difference", "bare-difference")
+    assert "What should I compare?" in text and "Inference" not in text
+
+
 def test_compare_with_one_known_topic_explains_it(agent):
     text = answer(agent, '/compare{"concept": "feature"}', "compare-one")
     assert text.startswith("Feature:") and "second topic" in text
@@ -182,3 +194,20 @@ def test_coursebot_test_answers_reports_by_section_and_writes_the_misses(course_
     assert "MISS q3" in result.stdout and "Questions: 66.7% of 3" in result.stdout
     report = json.loads((tmp_path / "out" / "answers_report.json").read_text())
     assert [m["id"] for m in report["misses"]] == ["q3"] and report["misses"][0]["passages"]
+
+
+@pytest.mark.parametrize("text, language", [
+    ("qu'est-ce que l'apprentissage automatique ?", "fr"), ("wie funktioniert maschinelles lernen", "de"),
+    ("¿qué es el aprendizaje automático?", "es"), ("o que é aprendizado de máquina", "pt"),
+    ("what is backpropagation", None), ("how does k-means pick its initial centroids", None),
+    ("blorf zyxt?", None), ("overfitting", None),
+])
+def test_another_language_is_told_apart_from_english(text, language):
+    from bot.knowledge.language import other_language
+
+    assert other_language(text) == language
+
+
+def test_a_question_in_another_language_is_asked_for_in_english(agent):
+    text = answer(agent, "qu'est-ce que l'apprentissage automatique ?", "french")
+    assert "only answer in English" in text

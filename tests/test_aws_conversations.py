@@ -74,6 +74,31 @@ def create_notebook(student: Student, name: str, answer: str = "yes") -> str:
     return student.hears(answer, "affirm" if answer == "yes" else "deny")
 
 
+def test_the_notes_instance_type_is_refused_with_its_allowed_newer_equivalent(course, aws_env, tmp_path):
+    """The course notes' ml.t2.medium, where this course allows ml.t3.medium."""
+    eve = Student(course, tmp_path, role_arn=ROLE)
+    eve.says("create a notebook", "create_notebook")
+    eve.says("lab-notebook-2")
+    rejected = eve.hears("ml.t2.medium", instance_type="ml.t2.medium")
+    assert "its newer equivalent ml.t3.medium is (about $0.050/hour)" in rejected
+    question = eve.says("ml.t3.medium", instance_type="ml.t3.medium")[-1]
+    assert "on ml.t3.medium" in question["text"]
+
+
+@pytest.mark.parametrize("asked, allowed, newer", [
+    ("ml.t2.medium", ["ml.t3.medium", "ml.t3.large"], "ml.t3.medium"),
+    ("ml.m4.xlarge", ["ml.m6.xlarge", "ml.m5.xlarge"], "ml.m5.xlarge"),
+    ("ml.t2.medium", ["ml.t3.large"], None),
+    ("ml.t3.medium", ["ml.t2.medium"], None),
+    ("ml.p3.2xlarge", ["ml.t3.medium"], None),
+    ("not-a-type", ["ml.t3.medium"], None),
+])
+def test_the_newer_equivalent_is_the_same_family_and_size_of_a_later_generation(asked, allowed, newer):
+    from bot.aws.guardrails import newer_equivalent
+
+    assert newer_equivalent(asked, allowed) == newer
+
+
 def test_the_notebook_form_asks_rejects_confirms_and_creates_a_tagged_instance(course, aws_env, tmp_path):
     ann = Student(course, tmp_path, role_arn=ROLE)
     assert "What should your notebook instance be called?" in ann.hears("create a notebook", "create_notebook")

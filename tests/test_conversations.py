@@ -80,8 +80,8 @@ def test_two_stage_fallback_offers_the_top_two_intents_with_the_entities_then_gi
     [message] = first
     assert message["text"].startswith("Sorry, I'm not sure I understood. Did you mean")
     assert message["buttons"] == [
-        {"title": "Give an example: overfitting", "payload": '/ask_example{"concept": "overfitting"}'},
-        {"title": "Explain a term: overfitting", "payload": '/ask_concept{"concept": "overfitting"}'},
+        {"title": "Give an example: Overfitting", "payload": '/ask_example{"concept": "overfitting"}'},
+        {"title": "Explain a term: Overfitting", "payload": '/ask_concept{"concept": "overfitting"}'},
         {"title": "Something else", "payload": "/nlu_fallback"}]
     clicked = agent.handle(message["buttons"][1]["payload"], "unsure")
     assert clicked[0]["text"].startswith("Overfitting")

@@ -377,13 +377,14 @@ def test_200_concurrent_senders_each_get_their_own_answers(course_url, agent):
     chosen = [i for i, answers in enumerate(expected) if seen[repr(answers)] == 1][:200]
     assert len(chosen) == 200
 
-    client = httpx.Client(base_url=course_url, timeout=120, limits=httpx.Limits(max_connections=len(chosen)))
     # What the server itself answers each conversation alone, one at a time: this process's
     # model may differ from the server's in the last bits of a float (threads, int8 kernels).
-    for i in chosen:
-        expected[i] = [_texts(client.post("/webhooks/rest/webhook", json={"sender": f"alone-{i}", "message": text})
-                              .json()) for text in conversations[i]]
+    with httpx.Client(base_url=course_url, timeout=120) as alone:
+        for i in chosen:
+            expected[i] = [_texts(alone.post("/webhooks/rest/webhook", json={"sender": f"alone-{i}", "message": text})
+                                  .json()) for text in conversations[i]]
     start = threading.Barrier(len(chosen))
+    client = httpx.Client(base_url=course_url, timeout=120, limits=httpx.Limits(max_connections=len(chosen)))
 
     def converse(i: int) -> list[tuple[set[str], list[str]]]:
         sender = f"student-{i}"

@@ -147,12 +147,14 @@ def test_the_bundle_is_small_and_answers_in_a_clean_environment_without_the_nlu_
     assert report["image"] == image_uris.retrieve("xgboost", region="eu-west-1", version="1.7-1")
 
 
-def test_the_commands_write_the_bundle_and_the_lex_export(tmp_path):
+def test_the_commands_write_the_bundle_and_the_lex_export(tmp_path, course_copy):
+    """On a copy with the session's model: the bundle carries the model's answer index, so
+    building it where no model is trained yet trains one first (minutes)."""
     from tests.test_cli import coursebot
 
-    built = coursebot("build", "lambda", "--out", str(tmp_path / "dist"), project=ROOT)
+    built = coursebot("build", "lambda", "--out", str(tmp_path / "dist"), project=course_copy)
     assert built.returncode == 0 and (tmp_path / "dist" / "coursebot-lambda.zip").is_file()
-    exported = coursebot("export", "lex", "--out", str(tmp_path / "lex"), project=ROOT)
+    exported = coursebot("export", "lex", "--out", str(tmp_path / "lex"), project=course_copy)
     assert exported.returncode == 0, exported.stderr
     intents = len(load_project(ROOT).domain.intents) + 1  # and Lex's fallback intent
     assert f"{intents} intents" in exported.stdout and (tmp_path / "lex" / "CourseBot-DRAFT-LexJson.zip").is_file()

@@ -146,10 +146,12 @@ def test_a_rolled_back_stack_is_an_error_with_a_sentence(session, plan):
     assert failed.value.code == "deploy-failed" and "UPDATE_ROLLBACK_COMPLETE" in failed.value.student_message
 
 
-def test_dry_run_builds_and_prints_the_plan_without_calling_aws(tmp_path):
-    missing_role = coursebot("deploy", "lex", "--bucket", BUCKET, "--dry-run", project=ROOT)
+def test_dry_run_builds_and_prints_the_plan_without_calling_aws(tmp_path, course_copy):
+    # A copy with the session's model: the bundle it builds carries the model's answer index.
+    missing_role = coursebot("deploy", "lex", "--bucket", BUCKET, "--dry-run", project=course_copy)
     assert missing_role.returncode != 0 and "--execution-role-arn" in missing_role.stderr
-    result = coursebot("deploy", "lex", "--bucket", BUCKET, "--execution-role-arn", ROLE, "--dry-run", project=ROOT)
+    result = coursebot("deploy", "lex", "--bucket", BUCKET, "--execution-role-arn", ROLE, "--dry-run",
+                       project=course_copy)
     assert result.returncode == 0, result.stderr
     assert f"ExecutionRoleArn={ROLE} ImageBucket={BUCKET}" in result.stdout
     assert "SecretKey=(made on create, kept on updates)" in result.stdout

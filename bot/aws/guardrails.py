@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,7 +133,27 @@ class Guardrails:
     @staticmethod
     def _allowed(instance_type: str, prices: dict[str, float], what: str) -> float:
         if instance_type not in prices:
+            newer = newer_equivalent(instance_type, prices)
+            if newer is not None:  # the notes' ml.t2.medium, where the course allows ml.t3.medium
+                raise AwsProblem(f"{instance_type} is not allowed for {what} in this course, but its newer "
+                                 f"equivalent {newer} is (about ${prices[newer]:.3f}/hour): say {newer} to use it.",
+                                 "not-allowed")
             allowed = ", ".join(f"{name} (about ${price:.3f}/hour)" for name, price in prices.items())
             raise AwsProblem(f"{instance_type} is not allowed for {what} in this course. "
                              f"Your instructor allows: {allowed}.", "not-allowed")
         return prices[instance_type]
+
+
+_INSTANCE = re.compile(r"^ml\.([a-z]+)(\d+)([a-z]*)\.(\w+)$")
+
+
+def newer_equivalent(instance_type: str, allowed: Iterable[str]) -> str | None:
+    """The allowed type of the same family and size but a later generation ("ml.t2.medium"
+    -> "ml.t3.medium"), the oldest such one; None if there is none."""
+    asked = _INSTANCE.match(instance_type)
+    if asked is None:
+        return None
+    family, generation, size = asked.group(1), int(asked.group(2)), asked.group(4)
+    newer = [(int(m.group(2)), name) for name in allowed if (m := _INSTANCE.match(name))
+             and m.group(1) == family and m.group(4) == size and int(m.group(2)) > generation]
+    return min(newer)[1] if newer else None

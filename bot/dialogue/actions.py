@@ -173,10 +173,12 @@ class TwoStageFallbackAction(Action):
         self.intent_titles = dict(intent_titles or {})
 
     def run(self, context: ActionContext) -> list[Event]:
-        from bot.dialogue.answering import (  # it imports this module
+        # answering imports this module, so not at the top
+        from bot.dialogue.answering import (
             ask,
             engine_answers,
             say_answer,
+            say_english_only,
         )
 
         if engine_answers(context):
@@ -187,13 +189,16 @@ class TwoStageFallbackAction(Action):
             covered_or_not = not answer.declined or answer.reason.startswith("the course never")
             if covered_or_not and not context.answers.index.vocabulary.knows_none(context.text):
                 return say_answer(context, answer)
+        if say_english_only(context):
+            return []
         latest = context.tracker.latest_message
         guesses = self._guesses(latest) if latest else []
         if self._asked_last_turn(context) or not guesses:
             return DefaultFallbackAction().run(context)
         entities = {e["entity"]: e["value"] for e in (latest.entities if latest else []) if "entity" in e}
         suffix = json.dumps(entities, ensure_ascii=False) if entities else ""
-        names = ", ".join(str(v) for v in entities.values())
+        # What the student would call them ("Public data"), never the knowledge base's ids.
+        names = ", ".join(_title_of(context, v) for v in entities.values())
         buttons = [{"title": self.title(intent) + (f": {names}" if names else ""), "payload": f"/{intent}{suffix}"}
                    for intent in guesses]
         buttons.append({"title": "Something else", "payload": self.SOMETHING_ELSE})
@@ -212,6 +217,11 @@ class TwoStageFallbackAction(Action):
         return any(isinstance(e, BotUttered) and any(b.get("payload") == self.SOMETHING_ELSE
                                                      for b in e.message.get("buttons") or [])
                    for e in context.tracker.previous_turn())
+
+
+def _title_of(context: ActionContext, value: Any) -> str:
+    entry = context.knowledge.get(str(value)) if context.knowledge is not None else None
+    return entry.name if entry is not None else str(value)
 
 
 DEFAULT_ACTIONS: tuple[type[Action], ...] = (RestartAction, DefaultFallbackAction, DeactivateLoopAction)

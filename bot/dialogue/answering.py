@@ -45,6 +45,8 @@ def say_answer(context: ActionContext, answer: Answer, *, lead_in: str = "") -> 
 def say_decline(context: ActionContext, answer: Answer) -> list[Event]:
     """"The course doesn't cover that", naming the nearest thing it does (the project's
     `utter_not_covered` / `utter_not_covered_nearest` responses, when it has them)."""
+    if say_english_only(context):
+        return []
     nearest = context.knowledge.get(answer.nearest or "")
     if nearest is not None:
         if not context.utter("utter_not_covered_nearest", nearest=nearest.name):
@@ -56,6 +58,8 @@ def say_decline(context: ActionContext, answer: Answer) -> list[Event]:
     return []
 
 
+ENGLISH_ONLY = "I can only answer in English, the language of the course. Could you ask that in English?"
+
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1}
 _ORDINAL = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})(?:\s+(?:one|item|kind|type|stage|step|method|option))?\b",
@@ -64,6 +68,18 @@ _FOLLOW_UP = re.compile(r"^\W*(?:and|so|but|then|also|ok|okay|found it|now|what 
                         r"which|is it|"
                         r"does it|can it|are they|do they)\b|\b(?:it|its|they|them|their|this|that|these|those|each|"
                         r"one|ones)\b", re.IGNORECASE)
+
+
+def say_english_only(context: ActionContext) -> bool:
+    """"Please ask in English" (the project's `utter_english_only`, when it has one) for a
+    message clearly in another language; whether it was said."""
+    from bot.knowledge.language import other_language
+
+    if context.text.startswith("/") or other_language(context.text) is None:
+        return False
+    if not context.utter("utter_english_only"):
+        context.say(ENGLISH_ONLY)
+    return True
 
 
 def engine_answers(context: ActionContext) -> bool:

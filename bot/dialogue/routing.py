@@ -33,7 +33,8 @@ _REQUEST = re.compile(r"^\s*(?:can|could|would|will)\s+(?:you|u)\b|\bplease\b|\b
 _ABOUT_A_TERM = re.compile(r"^\W*(?:what\s+(?:does|do|is|are)|what's|whats|define|explain|meaning of)\b[^?]*[\"'“‘][^\"'”’]+"
                            r"[\"'”’][^?]*(?:\bmean\b|\?)", re.IGNORECASE)
 _OWN = re.compile(r"\b(?:my|mine|me)\b", re.IGNORECASE)
-_WHAT_NOW = re.compile(r"\b(?:what\s+(?:now|next)|now what|what do i do (?:now|next)|what should i do)\b", re.IGNORECASE)
+_WHAT_NOW = re.compile(r"\b(?:what\s+(?:now|next)|now what|what do i do (?:now|next)|what should i do)\b",
+                       re.IGNORECASE)
 
 
 @dataclass(frozen=True)

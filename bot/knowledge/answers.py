@@ -225,7 +225,7 @@ class AnswerEngine:
 
             # Rounded, so that two passages a float's last bits apart (another CPU, another
             # thread count) tie, and a tie goes to the earlier passage, in every process.
-            similarity = np.round(index.vectors @ np.asarray(self._embed(question), dtype=np.float32), 4)
+            similarity = np.round(index.vectors @ np.asarray(self._embed(question), dtype=np.float32), 3)
             order = np.argsort(-similarity, kind="stable")
             kinds_of = [p.kind for p in index.passages]
             note_dense = [int(i) for i in order if kinds_of[i] in FROM_NOTES][:POOL]
