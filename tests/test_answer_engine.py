@@ -169,3 +169,20 @@ def test_an_answer_set_file_that_is_not_one_says_so(tmp_path):
     with pytest.raises(ConfigError, match="an answer set is a mapping"):
         read_answer_set(bad)
     assert Path(bad).exists()
+
+
+def test_stems_are_right_when_many_threads_stem_at_once():
+    """The server's turn threads stem at the same time; one shared Snowball stemmer gave
+    them each other's stems (and IndexErrors), so different answers under load."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import snowballstemmer
+
+    from bot.knowledge import lexical
+
+    bases = ["running", "generalization", "features", "engineering", "instances", "notebooks", "classifying"]
+    words = [f"{base}{'s' * (i % 3)}{'x' * (i // 3)}" for i in range(300) for base in bases]
+    expected = [snowballstemmer.stemmer("english").stemWord(word) for word in words]
+    lexical.stem.cache_clear()  # every word stemmed now, by the threads
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(lexical.stem, words)) == expected

@@ -64,9 +64,21 @@ def bubbles(driver, role: str) -> list:
     return driver.find_elements(By.CSS_SELECTOR, f"#log .msg-{role}")
 
 
+# A bubble's lines as the bot wrote them: paragraphs, and list items with their marker.
+_LINES = """
+const lines = [];
+for (const element of arguments[0].children) {
+  if (element.tagName === "P") lines.push(element.textContent);
+  if (element.tagName === "UL" || element.tagName === "OL")
+    for (const item of element.children) lines.push(item.dataset.marker + item.textContent);
+}
+return lines.join("\\n");
+"""
+
+
 def text_of(bubble) -> str:
     """The message as written (the speaker label is for screen readers only)."""
-    return "\n".join(p.get_attribute("textContent") for p in bubble.find_elements(By.TAG_NAME, "p"))
+    return bubble.parent.execute_script(_LINES, bubble)
 
 
 def open_widget(driver, url: str) -> None:
@@ -206,6 +218,31 @@ def test_text_audio_and_images_render_safely(browser, stub_agent):
     images = log.find_elements(By.TAG_NAME, "img")
     assert [i.get_attribute("src") for i in images] == [f"{url}/media/picture.png"]  # not the javascript: one
     assert images[0].get_attribute("alt")
+
+
+def test_lists_links_and_the_source_line_are_built_as_elements(browser, stub_agent):
+    answer = ("Tools for ML\n- Jupyter notebook\n- Pandas\n1. Problem formulation\n3. Feature engineering\n"
+              "Blogs: https://aws.amazon.com/blogs/machine-learning/ and javascript:alert(1)\n"
+              "From the course: ML Tools > Tools for ML")
+    original = stub_agent.handle
+    stub_agent.handle = lambda text, sender_id="default": [{"recipient_id": sender_id, "text": answer}]
+    try:
+        with serving_app(create_app(stub_agent)) as url:
+            open_widget(browser, url)
+            [reply] = send(browser, "tools?")
+    finally:
+        stub_agent.handle = original
+    assert reply == answer  # every line kept, in order
+    last = bubbles(browser, "bot")[-1]
+    assert [li.text for li in last.find_elements(By.CSS_SELECTOR, "ul > li")] == ["Jupyter notebook", "Pandas"]
+    assert [li.get_attribute("value") for li in last.find_elements(By.CSS_SELECTOR, "ol > li")] == ["1", "3"]
+    [link] = last.find_elements(By.TAG_NAME, "a")
+    assert link.get_attribute("href") == "https://aws.amazon.com/blogs/machine-learning/"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    source = last.find_element(By.CSS_SELECTOR, "p.source")
+    assert source.text == "From the course: ML Tools > Tools for ML"
+    assert source.value_of_css_property("font-size") != last.find_element(By.TAG_NAME, "p").value_of_css_property(
+        "font-size")
 
 
 def test_the_page_passes_its_token_on(browser, tmp_path):

@@ -87,6 +87,62 @@
     const p = document.createElement("p");
     p.textContent = text;
     parent.appendChild(p);
+    return p;
+  }
+
+  // A bot reply as the student reads it: "- " lines as a list, "1. " lines as a numbered
+  // list, web links as links, and the last "From the course: ..." line as a small source
+  // line. Every piece is a text node or an element made here; nothing is parsed as HTML.
+  const SOURCE_PREFIX = "From the course: ";
+  const BULLET = /^\s*[-\u2022]\s+/;
+  const NUMBERED = /^\s*\d+\.\s+/;
+  const URL_IN_TEXT = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g;
+
+  function richText(parent, text) {
+    const lines = text.split("\n");
+    let source = null;
+    if (lines.length > 1 && lines[lines.length - 1].startsWith(SOURCE_PREFIX)) source = lines.pop();
+    let list = null;
+    for (const line of lines) {
+      const kind = BULLET.test(line) ? "ul" : NUMBERED.test(line) ? "ol" : null;
+      if (!kind) {
+        list = null;
+        withLinks(paragraph(parent, ""), line);
+        continue;
+      }
+      if (!list || list.tagName.toLowerCase() !== kind) {
+        list = document.createElement(kind);
+        parent.appendChild(list);
+      }
+      const item = document.createElement("li");
+      const marker = line.match(kind === "ul" ? BULLET : NUMBERED)[0];
+      item.dataset.marker = marker;  // the line as written: marker + item
+      if (kind === "ol") item.value = parseInt(marker, 10);
+      withLinks(item, line.slice(marker.length));
+      list.appendChild(item);
+    }
+    if (source) {
+      const small = paragraph(parent, "");
+      small.className = "source";
+      small.textContent = source;
+    }
+  }
+
+  function withLinks(element, text) {
+    let at = 0;
+    for (const match of text.matchAll(URL_IN_TEXT)) {
+      const href = safeUrl(match[0]);
+      if (!href) continue;
+      element.appendChild(document.createTextNode(text.slice(at, match.index)));
+      const a = document.createElement("a");
+      a.href = href;
+      a.textContent = match[0];
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      element.appendChild(a);
+      at = match.index + match[0].length;
+    }
+    element.appendChild(document.createTextNode(text.slice(at)));
   }
 
   function scrollToEnd() { log.scrollTop = log.scrollHeight; }
@@ -149,7 +205,7 @@
 
   function showBot(message) {
     const item = bubble("bot", "CourseBot");
-    if (message.text) paragraph(item, message.text);
+    if (message.text) richText(item, message.text);
     const image = safeUrl(message.image);
     if (image) addImage(item, image);
     if (message.attachment) {
