@@ -43,6 +43,9 @@ NOTES = """# Course title
 """
 
 
+ANSWER_SET = Path(__file__).parent / "data" / "answer_set.yml"
+
+
 @pytest.fixture(scope="module")
 def course():
     return load_project(ROOT)
@@ -186,3 +189,17 @@ def test_stems_are_right_when_many_threads_stem_at_once():
     lexical.stem.cache_clear()  # every word stemmed now, by the threads
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(lexical.stem, words)) == expected
+
+
+def test_answering_never_changes_the_index(engine):
+    """An answer extended the index's own list of a heading's items, so every later answer
+    from that section carried what earlier ones had added (and answers differed with the
+    order of the questions before them)."""
+    from bot.evaluation.answer_set import read_answer_set
+
+    questions = [item.checks[0].text for item in read_answer_set(ANSWER_SET) if not item.is_conversation][:150]
+    children = {p.id: [c.id for c in engine.children(p)] for p in engine.index.passages}
+    first = [[p.id for p in engine.answer(question).passages] for question in questions]
+    assert {p.id: [c.id for c in engine.children(p)] for p in engine.index.passages} == children
+    again = [[p.id for p in engine.answer(question).passages] for question in reversed(questions)]
+    assert again[::-1] == first

@@ -92,10 +92,12 @@ class AnswerEngine:
         return self.index.passages[passage_id]
 
     def children(self, passage: Passage) -> list[Passage]:
-        return self._children.get(passage.id, [])
+        """A new list each time: answers extend what they are given, and the index's own
+        lists must never change (they did, and answers drifted turn after turn)."""
+        return list(self._children.get(passage.id, ()))
 
     def group(self, passage: Passage) -> list[Passage]:
-        return self._by_group.get(passage.group, [])
+        return list(self._by_group.get(passage.group, ()))
 
     def heading(self, entry_id: str) -> Passage | None:
         """The heading of the notes' section that is about an entry, if one is."""
@@ -185,7 +187,7 @@ class AnswerEngine:
         if lead is None:
             return Answer(question, None, support=support, declined=True, reason="nothing to say",
                           nearest=best_entry, ranked=ranked)
-        more = self._completion(lead)
+        more = list(self._completion(lead))
         more += self._runner_up(lead, more, notes, scores)
         more += self._items_of_intros([lead, *more])
         return Answer(question, lead, more, lead.entry or best_entry, support, ranked=ranked)
