@@ -137,10 +137,12 @@ def serve(project_dir: Path, host: str, port: int, endpoints_file: Path | None, 
             media_dir = aws.settings.media_dir
             media_dir.mkdir(parents=True, exist_ok=True)
         app = create_app(agent, auth_token=auth_token, cors_origins=cors_origins, media_dir=media_dir)
-        console.print(f"CourseBot is listening on {server.url(sock)} (the web widget is at /). Press Ctrl-C to "
-                      "stop.", markup=False, soft_wrap=True)
-        sys.stdout.flush()
-        server.run(app, sock)
+        def ready() -> None:
+            console.print(f"CourseBot is listening on {server.url(sock)} (the web widget is at /). Press Ctrl-C "
+                          "to stop.", markup=False, soft_wrap=True)
+            sys.stdout.flush()
+
+        server.run(app, sock, on_ready=ready)
     console.print("Stopped.")
 
 

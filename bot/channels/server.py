@@ -21,8 +21,10 @@ import logging
 import re
 import resource
 import socket
+from collections.abc import Callable
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot.errors import CourseBotError
@@ -82,23 +84,34 @@ def config(app: object) -> Any:
                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
-def run(app: object, sock: socket.socket) -> None:
+def run(app: object, sock: socket.socket, on_ready: Callable[[], None] | None = None) -> None:
     """Serves `app` on `sock` until Ctrl-C or SIGTERM.
 
+    `on_ready` runs once uvicorn listens and handles Ctrl-C and SIGTERM: a "listening"
+    line printed before that promised a server that a Ctrl-C could then leave hanging.
     Logging goes through the root logger (`coursebot -v serve` shows each request, with
     any `?token=` blanked out).
     """
-    import uvicorn
-
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())
     try:
-        uvicorn.Server(config(app)).run(sockets=[sock])
+        _Server(config(app), on_ready).run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after its graceful shutdown
     finally:
         sock.close()
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None):
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self._on_ready is not None:
+            self._on_ready()
 
 
 class RedactSecrets(logging.Filter):
