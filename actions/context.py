@@ -14,7 +14,7 @@ from bot.dialogue.answering import ask, engine_answers, last_answer, say_answer
 from bot.dialogue.events import ActionExecuted, BotUttered, Event
 from bot.knowledge.entry import Entry
 
-from .setup_guide import walk_guide
+from .setup_guide import show_step, walk_guide
 from .topics import main_topic, remember, topics
 
 # Actions that answer a question about a topic, and so can be re-asked with another one.
@@ -96,7 +96,7 @@ class ActionNextStep(Action):
     stage_action = "action_next_stage"
 
     def run(self, context: ActionContext) -> list[Event]:
-        walked = walk_guide(context, self.offset)
+        walked = walk_guide(context, self.offset) or self._from_answered_step(context)
         if walked is not None:
             return walked
         topic = context.knowledge.get(context.slots.get("topic") or "")
@@ -104,6 +104,20 @@ class ActionNextStep(Action):
             return context.run(self.stage_action)
         context.utter("utter_nothing_to_walk")
         return []
+
+
+    def _from_answered_step(self, context: ActionContext) -> list[Event] | None:
+        """After the course answered with a step of a guide ("where do I click to create a
+        notebook instance?"), the step next to that one."""
+        lead = last_answer(context).get("lead")
+        engine = context.answers
+        if engine is None or not isinstance(lead, int) or not 0 <= lead < len(engine.index.passages):
+            return None
+        passage = engine.passage(lead)
+        guide = context.knowledge.get(passage.entry or "")
+        if passage.step is None or guide is None or not 1 <= passage.step + self.offset <= len(guide.steps):
+            return None
+        return show_step(context, guide, passage.step + self.offset)
 
 
 class ActionPreviousStep(ActionNextStep):

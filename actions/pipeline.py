@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogue.actions import Action, ActionContext
+from bot.dialogue.answering import remember_list
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.entry import Entry
 
@@ -24,7 +25,9 @@ class ActionListPipeline(Action):
         lines = "\n".join(f"{s.order}. {_name(context, s)}" for s in stages)
         context.say(f"{title} has {len(stages)} stages, in order:\n{lines}\n"
                     "Ask about any stage, or what comes after one.")
-        return remember(overview) if overview else []
+        headings = [context.answers.heading(s.id) for s in stages] if context.answers is not None else []
+        listed = remember_list(context, headings) if all(headings) else []
+        return [*(remember(overview) if overview else []), *listed]
 
 
 class _Step(Action):

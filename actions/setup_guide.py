@@ -18,6 +18,10 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
 # "walk me through setting up a notebook", "all the steps": the whole guide, not one step.
 _WHOLE_GUIDE = re.compile(r"\bwalk\b|step[- ]by[- ]step|\bsteps\b|\bset(?:ting)?[- ]?up\b(?![- ]guide)|start to finish"
                           r"|from scratch|\boverview\b", re.IGNORECASE)
+# "how do I start setting up a notebook?": where to begin is the first step.
+_WHERE_TO_BEGIN = re.compile(r"\b(?:how|where)\s+(?:do|should|can|would)\s+(?:i|we|you)\s+(?:start|begin)\b"
+                             r"|\bget(?:ting)?\s+started\b|\bfirst\s+thing\b", re.IGNORECASE)
+_EVERY_STEP = re.compile(r"\b(?:all|every|each|whole|list)\b|\bsteps\b|start to finish|\boverview\b", re.IGNORECASE)
 _NUMBER = rf"(\d+|{'|'.join(_NUMBER_WORDS)})"
 _STEP = re.compile(rf"\bstep\s*(?:#|no\.?|number)?\s*{_NUMBER}\b|\b{_NUMBER}(?:st|nd|rd|th)?\s+step\b",
                    re.IGNORECASE)
@@ -32,6 +36,8 @@ class ActionSetupGuide(Action):
             context.utter("utter_unknown_topic", topic="the notebook setup guide")
             return []
         number = step_number(context.text, len(guide.steps))
+        if number is None and _WHERE_TO_BEGIN.search(context.text) and not _EVERY_STEP.search(context.text):
+            number = 1
         if number is None and engine_answers(context) and not _WHOLE_GUIDE.search(context.text):
             # "where do I click to create a notebook instance": the step that says so, not all
             # ten; a question the NLU took for the guide ("how many ways can I deploy a model?")

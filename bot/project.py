@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,23 @@ class Project:
 
 # Problems that stop a file from being read at all.
 ROOT_CAUSES = ("yaml-syntax", "duplicate-key", "encoding", "unreadable", "missing-file")
+
+
+PROJECT_FILES = ("domain.yml", "config.yml", "coursebot.yml", "endpoints.yml", "credentials.yml",
+                 "nlu_data", "knowledge", "actions")
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A copy of a project's own files (not its models): for a test or a benchmark to
+    change and train without touching the original."""
+    target.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif path.exists():
+            shutil.copy(path, target / name)
+    return target
 
 
 def load_project(root: Path | str = ".") -> Project:

@@ -11,23 +11,10 @@ import pytest
 
 from bot.agent import Agent
 from bot.aws import AwsServices
-from bot.project import Project, load_project
+from bot.project import Project, copy_project, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).parent / "data" / "tiny_project"
-PROJECT_FILES = ("domain.yml", "config.yml", "coursebot.yml", "endpoints.yml", "credentials.yml",
-                 "nlu_data", "knowledge", "actions")
-
-
-def copy_project(source: Path, target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        path = source / name
-        if path.is_dir():
-            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif path.exists():
-            shutil.copy(path, target / name)
-    return target
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -211,3 +211,31 @@ def test_another_language_is_told_apart_from_english(text, language):
 def test_a_question_in_another_language_is_asked_for_in_english(agent):
     text = answer(agent, "qu'est-ce que l'apprentissage automatique ?", "french")
     assert "only answer in English" in text
+
+
+def test_a_pointer_into_a_list_is_its_item_even_turns_later(agent):
+    answer(agent, "what are the algorithm types?", "pointer")
+    assert "clustering" in answer(agent, "an example of the second one?", "pointer")
+    assert "racing car" in answer(agent, "and the third one?", "pointer")  # the list, not the last answer
+
+
+def test_the_last_one_after_the_pipeline_is_its_last_stage(agent):
+    answer(agent, "what are the stages of the ML pipeline?", "last-stage")
+    answer(agent, "what comes after data collection?", "last-stage")
+    assert "Deploy model" in answer(agent, "and the last one?", "last-stage").split("\n")[0]
+
+
+def test_the_other_one_of_two_is_the_one_not_talked_about(agent):
+    answer(agent, "what kinds of outliers are there?", "other")
+    assert "two or more variables" in answer(agent, "the other one?", "other")
+
+
+def test_then_walks_the_guide_from_where_to_begin(agent):
+    assert "Step 1" in answer(agent, "how do I start setting up a sagemaker notebook?", "begin")
+    assert "Step 2" in answer(agent, "ok, then?", "begin")
+    assert "Step 3" in answer(agent, "what's next?", "begin")
+
+
+def test_a_how_to_question_about_the_students_own_work_is_the_courses(agent):
+    text = answer(agent, "can I write my own script in TensorFlow for SageMaker?", "how-to")
+    assert "script in your framework" in text and "notebook instance be called" not in text

@@ -91,6 +91,18 @@ def test_two_stage_fallback_offers_the_top_two_intents_with_the_entities_then_gi
     assert "buttons" not in second[0]
 
 
+def test_did_you_mean_offers_a_question_only_questions_and_a_request_its_action(agent, monkeypatch):
+    monkeypatch.setattr(agent.dialogue, "answers", None)
+    ranking = [("nlu_fallback", 0.4), ("create_notebook", 0.35), ("notebook_status", 0.3), ("setup_guide", 0.2),
+               ("ask_concept", 0.1)]
+    question = "how do you make a notebook?"
+    [asked] = agent.dialogue.handle("unsure-q", question, unsure(question, ranking))
+    assert [b["payload"] for b in asked["buttons"]] == ["/setup_guide", "/ask_concept", "/nlu_fallback"]
+    request = "make me a notebook"
+    [requested] = agent.dialogue.handle("unsure-r", request, unsure(request, ranking))
+    assert [b["payload"] for b in requested["buttons"]] == ["/create_notebook", "/notebook_status", "/nlu_fallback"]
+
+
 def test_a_conditional_rule_beats_the_general_one_only_while_its_form_is_active():
     general = Flow("rule", "cancel", (Step("intent", "cancel"), Step("action", "utter_cancelled")))
     in_form = Flow("rule", "cancel form", (Step("intent", "cancel"), Step("action", "action_deactivate_loop"),

@@ -14,6 +14,7 @@ PHRASES = ExplicitIntents({"affirm": ["yes", "go ahead", "that's right"], "cance
     ("yes", "affirm"), ("  YES!! ", "affirm"), ("Yes.", "affirm"), ("go   ahead", "affirm"),
     ("that\u2019s right", "affirm"), ("Never mind.", "cancel"), ("/affirm", "affirm"), ('/deny{"x": 1}', "deny"),
     ("yes?", None), ("yes please maybe", None), ("hmm", None), ("cancel-demo", None), ("", None),
+    ("ok, cancel", "cancel"), ("found it. never mind", "cancel"), ("ok", None), ("ok maybe cancel", None),
 ])
 def test_only_a_whole_listed_phrase_or_a_payload_is_explicit(text, intent):
     assert PHRASES.intent(text) == intent

@@ -17,6 +17,7 @@ from bot.dialogue.actions import ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.answers import Answer
 from bot.knowledge.composition import answer_lines, source_of
+from bot.knowledge.passages import BULLET, HEADING
 
 LAST_ANSWER = "last_answer"
 TOPIC = "topic"
@@ -35,11 +36,47 @@ def say_answer(context: ActionContext, answer: Answer, *, lead_in: str = "") -> 
     shown = [p.id for p in answer.passages]
     context.say(text, custom={"answer": {"source": source, "entry": answer.entry, "support": round(answer.support, 3),
                                          "passages": [_brief(p) for p in answer.passages]}})
+    # The items of the list this answer shows, else those of the last list shown: "the
+    # third one" after "an example of the second one?" is still the list's third item.
+    items = [] if answer.pointed else list_items(answer)
+    if len(items) < 2:
+        items = [i for i in last_answer(context).get("items") or [] if isinstance(i, int)]
     events: list[Event] = [SlotSet(LAST_ANSWER, {"lead": answer.lead.id, "shown": shown, "question": answer.question,
-                                                 "items": [p.id for p in answer.more]})]
+                                                 "items": items})]
     if answer.entry and context.domain.slots.get(TOPIC) is not None:
         events.append(SlotSet(TOPIC, answer.entry))
     return events
+
+
+def list_items(answer: Answer) -> list[int]:
+    """The items of the innermost list an answer shows, in the notes' order, one per bullet
+    (a long bullet's sentences are one item): what "the second one" points at."""
+    shown = {p.id: p for p in answer.passages}
+    lists: dict[int, list[Any]] = {}
+    for passage in sorted(shown.values(), key=lambda p: p.id):
+        one_bullet = passage.group.startswith(BULLET)
+        if passage.parent in shown and not (one_bullet and any(p.group == passage.group
+                                                                for p in lists.get(passage.parent, []))):
+            lists.setdefault(passage.parent, []).append(passage)
+
+    def depth(passage_id: int) -> int:
+        level, seen = 0, set()
+        while passage_id in shown and passage_id not in seen:
+            seen.add(passage_id)
+            passage_id, level = shown[passage_id].parent, level + 1
+        return level
+
+    candidates = [(depth(parent), -parent, items) for parent, items in lists.items() if len(items) >= 2]
+    return [p.id for p in max(candidates, key=lambda c: c[:2])[2]] if candidates else []
+
+
+def remember_list(context: ActionContext, passages: list[Any]) -> list[Event]:
+    """Remembers a list an action showed in its own words (the pipeline's stages, as the
+    notes' headings of them), so that "the last one?" is its last item."""
+    if len(passages) < 2:
+        return []
+    last = last_answer(context)
+    return [SlotSet(LAST_ANSWER, {**last, "lead": None, "items": [p.id for p in passages]})]
 
 
 def say_decline(context: ActionContext, answer: Answer) -> list[Event]:
@@ -61,8 +98,14 @@ def say_decline(context: ActionContext, answer: Answer) -> list[Event]:
 ENGLISH_ONLY = "I can only answer in English, the language of the course. Could you ask that in English?"
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1}
-_ORDINAL = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})(?:\s+(?:one|item|kind|type|stage|step|method|option))?\b",
+             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "other": None}
+_ORDINAL = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})(?:\s+(?:one|item|kind|type|stage|step|method|option|"
+                      r"layer|ones?))?\b", re.IGNORECASE)
+# "the second one?", "and the last one?", "tell me more about the third kind": a message
+# that is only a pointer into the list just shown.
+_POINTER = re.compile(rf"^\W*(?:(?:and|so|ok|okay|what about|how about|then)\W+)?(?:(?:tell me\s+)?(?:more\s+)?about\s+|"
+                      rf"(?:an?\s+)?examples?\s+(?:of|for)\s+|explain\s+|what(?:'s| is| about)\s+)?(?:the\s+)?"
+                      rf"(?:{'|'.join(_ORDINALS)})(?:\s+(?:one|item|kind|type|stage|step|method|option|layer))?\W*$",
                       re.IGNORECASE)
 _FOLLOW_UP = re.compile(r"^\W*(?:and|so|but|then|also|ok|okay|found it|now|what about|how about|how|why|by how much|"
                         r"which|is it|"
@@ -100,12 +143,21 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
     ordinal = _ORDINAL.search(question)
     items = [engine.passage(i) for i in last.get("items", []) if 0 <= i < len(engine.index.passages)]
     if ordinal and items and not named:
-        position = _ORDINALS[ordinal.group(1).lower()]
+        position = _position(ordinal.group(1).lower(), items, last.get("shown") or [])
         if -len(items) <= position < len(items):
             item = items[position]
+            if points_into_list(context.text) and not _ASKS_MORE.search(context.text):
+                # "the last one?": that item as the notes say it (a stage's heading with its list)
+                pointed = engine.outline(item) if item.kind == HEADING else Answer(
+                    item.text, item, [*_rest_of_bullet(engine, item), *engine.children(item)], item.entry, 1.0)
+                pointed.pointed = True
+                return pointed
             rest = _ORDINAL.sub(" ", question)
             question = f"{item.context + ': ' if item.context else ''}{item.text} {rest}"
             named = [item.entry] if item.entry else []
+            pointed = engine.answer(question, topics=named, context_topic=topic, kinds=kinds)
+            pointed.pointed = True
+            return pointed
     answer = engine.answer(question, topics=named, context_topic=topic, kinds=kinds)
     earlier = str(last.get("question") or "")
     if earlier and not named and is_follow_up(question):
@@ -114,7 +166,32 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
             contextual = engine.answer(f"{earlier} {question}", context_topic=topic, kinds=kinds)
             if not contextual.declined:
                 answer = contextual
-    return engine.then(answer) if _WHAT_NEXT.search(context.text) else answer
+    return engine.then(answer) if asks_what_next(context.text) else answer
+
+
+_ASKS_MORE = re.compile(r"\bexamples?\b", re.IGNORECASE)  # "an example of the second one?" is the engine's
+
+
+def _rest_of_bullet(engine: Any, item: Any) -> list[Any]:
+    """The other sentences of a long bullet, when the item is its first."""
+    if not item.group.startswith(BULLET):
+        return []
+    return [p for p in engine.group(item) if p.id != item.id]
+
+
+def _position(word: str, items: list[Any], shown: list[Any]) -> int:
+    """Which item an ordinal points at; "the other one" is the one item the last answer
+    did not say (the second, when it said the whole list)."""
+    position = _ORDINALS[word]
+    if position is not None:
+        return position
+    others = [i for i, item in enumerate(items) if item.id not in shown]
+    return others[0] if len(others) == 1 else 1
+
+
+def points_into_list(text: str) -> bool:
+    """Whether a message is only a pointer into the last list ("the second one?")."""
+    return bool(_POINTER.search(text))
 
 
 def is_follow_up(text: str) -> bool:
@@ -123,8 +200,13 @@ def is_follow_up(text: str) -> bool:
 
 
 _NEW_SUBJECT = re.compile(r"^\W*(?:and|what about|how about)\b", re.IGNORECASE)
-_WHAT_NEXT = re.compile(r"\b(?:(?:now\s+)?what\s+(?:now|next)|now what|then\s*\?|what do i do (?:now|next)|now\s*\?)",
-                        re.IGNORECASE)
+_WHAT_NEXT = re.compile(r"\b(?:(?:now\s+)?what\s+(?:now|next)|now what|then\s*\?|what do i do (?:now|next)|"
+                        r"what should i do\b|now\s*\?)", re.IGNORECASE)
+
+
+def asks_what_next(text: str) -> bool:
+    """"It says InService now, what next?": the student is at a step and asks for the next."""
+    return bool(_WHAT_NEXT.search(text))
 
 
 def last_answer(context: ActionContext) -> dict[str, Any]:

@@ -6,7 +6,8 @@ explicit_intents` in coursebot.yml); a message that is exactly one of them, igno
 case, spacing and a final "." or "!", gets that intent with full confidence. A final
 "?" is kept, so "yes?" is not a yes. Confirmations of anything billable take only these
 phrases (or the button's payload) as a yes: "hmm", "wait" or "uh" never start a notebook,
-however the classifier reads them.
+however the classifier reads them. An acknowledgement before the phrase ("ok, what's
+next?", "found it, then?") does not hide it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 _SPACES = re.compile(r"\s+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_ACKNOWLEDGED = re.compile(r"^(?:ok(?:ay)?|alright|all right|done|found it|got it|great|cool|right)\s*[,.!]?\s+(?=\S)")
 
 
 def normalise(text: str) -> str:
@@ -47,7 +49,11 @@ class ExplicitIntents:
         stripped = text.strip()
         if stripped.startswith("/") and re.fullmatch(r"/\w+(\{.*\})?", stripped, re.DOTALL):
             return stripped[1:].split("{", 1)[0]
-        return self._intent_of.get(normalise(text))
+        return self._lookup(text)
+
+    def _lookup(self, text: str) -> str | None:
+        key = normalise(text)
+        return self._intent_of.get(key) or self._intent_of.get(_ACKNOWLEDGED.sub("", key), None)
 
     def means(self, text: str, intent: str) -> bool:
         return self.intent(text) == intent
@@ -55,7 +61,7 @@ class ExplicitIntents:
     def apply(self, text: str, parse: dict[str, Any]) -> dict[str, Any]:
         """`parse` with the explicit intent of `text` on top, if it has one; the model's
         ranking stays below it, for the record."""
-        intent = self._intent_of.get(normalise(text))
+        intent = self._lookup(text)
         if intent is None:
             return parse
         top = {"name": intent, "confidence": 1.0}

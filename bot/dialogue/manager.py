@@ -117,7 +117,8 @@ class DialogueManager:
         tracker = self.tracker_for(sender_id)
         last = tracker.slots.get("last_answer")
         earlier = str(last.get("question") or "") if isinstance(last, dict) else ""
-        parse = self.routing.route(text, self.explicit.apply(text, parse), self.answers, earlier)
+        listed = bool(last.get("items")) and not tracker.active_loop if isinstance(last, dict) else False
+        parse = self.routing.route(text, self.explicit.apply(text, parse), self.answers, earlier, listed)
         user = UserUttered(text, parse)
         tracker.add(user)
         tracker.extend(slot_events(self.domain, user, tracker.active_loop, tracker.slots.get(REQUESTED_SLOT)))

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.dialogue.answering import asks_what_next, points_into_list
 from bot.dialogue.form_answers import is_question
 
 # A request, even when worded as a question: a polite one ("can you create ...", "please"),
@@ -29,12 +30,23 @@ _REQUEST = re.compile(r"^\s*(?:can|could|would|will)\s+(?:you|u)\b|\bplease\b|\b
                       r"|[\"“‘]|(?<!\w)'\w|s3://|\.(?:jpe?g|png)\b", re.IGNORECASE)
 
 
-# "what does 'identify features and labels' mean?": the quotes name a term of the course.
-_ABOUT_A_TERM = re.compile(r"^\W*(?:what\s+(?:does|do|is|are)|what's|whats|define|explain|meaning of)\b[^?]*[\"'“‘][^\"'”’]+"
-                           r"[\"'”’][^?]*(?:\bmean\b|\?)", re.IGNORECASE)
-_OWN = re.compile(r"\b(?:my|mine|me)\b", re.IGNORECASE)
-_WHAT_NOW = re.compile(r"\b(?:what\s+(?:now|next)|now what|what do i do (?:now|next)|what should i do)\b",
-                       re.IGNORECASE)
+# "what's the sentiment of a text?", "what objects are in a picture?": a question about
+# something the student has to hand (it asks for the action's result), unless it asks which
+# service or how ("which service finds the sentiment of a text?" is the course's).
+_ACTS_ON = re.compile(r"\b(?:a|an|this|that|my|some|the following)\s+(?:text|sentence|review|tweet|message|paragraph|"
+                      r"document|picture|photo|image|pic|file)s?\b", re.IGNORECASE)
+_ABOUT_TOOLS = re.compile(r"\b(?:which|services?|tools?|how|amazon|aws|course)\b", re.IGNORECASE)
+
+# "what does 'identify features and labels' mean?": the quotes name a term of the course;
+# "where is 'Notebook instances'?": a label on the screen the course describes.
+_ABOUT_A_TERM = re.compile(r"^\W*(?:(?:what\s+(?:does|do|is|are)|what's|whats|define|explain|meaning of)\b[^?]*[\"'“‘]"
+                           r"[^\"'”’]+[\"'”’][^?]*(?:\bmean\b|\?)|(?:where|how)\b)", re.IGNORECASE)
+_OWN = re.compile(r"\b(?:my|mine|me)\b(?!\s+own\b)", re.IGNORECASE)
+# "can I link a git repo to my notebook?", "how do I break out my instances?": how to do a
+# thing, which the course explains, not a look at the student's own; nor "my notebook says
+# Pending, is something wrong?", which reports where the student is.
+_HOW_TO = re.compile(r"^\W*(?:(?:how|where|when)\s+(?:do|can|should|would)\s+i|can\s+i|should\s+i|do\s+i\s+(?:need|have)"
+                     r")\b|\b(?:says|shows|showing)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,24 +55,45 @@ class QuestionRouting:
     own_resource_intents: tuple[str, ...] = ()
     answer_intent: str | None = None   # the question intent such a message becomes
 
-    def route(self, text: str, parse: dict[str, Any], answers: Any, earlier: str = "") -> dict[str, Any]:
-        """`earlier`: the question the last answer answered, for a follow-up ("images only?")."""
+    def route(self, text: str, parse: dict[str, Any], answers: Any, earlier: str = "", listed: bool = False
+              ) -> dict[str, Any]:
+        """`earlier`: the question the last answer answered, for a follow-up ("images only?");
+        `listed`: whether a list was shown, so that "the second one?" is a question about it."""
         intent = (parse.get("intent") or {}).get("name")
-        request = _REQUEST.search(text) and not _ABOUT_A_TERM.search(text)
-        if answers is None or self.answer_intent is None or not is_question(text) or request:
+        if listed and answers is not None and self.answer_intent is not None and points_into_list(text):
+            return self._as_question(parse, intent)
+        request = ((_REQUEST.search(text) and not _ABOUT_A_TERM.search(text))
+                   or (_ACTS_ON.search(text) and not _ABOUT_TOOLS.search(text)))
+        if self.answer_intent is None or not is_question(text) or request:
             return parse
         # "what objects are in my picture?", "is my notebook ready?": about the student's own
         # things, so the action's, whatever the course says about pictures or notebooks.
         # "my notebook says InService, what now?" reports where the student is and asks the course.
-        if (_OWN.search(text) and not _WHAT_NOW.search(text)) or intent not in (*self.reroute_intents,
-                                                                                 *self.own_resource_intents):
+        if _OWN.search(text) and not asks_what_next(text) and not _HOW_TO.search(text):
             return parse
+        parse = self._questions_guessed(parse, intent)
+        if answers is None or intent not in (*self.reroute_intents, *self.own_resource_intents):
+            return parse
+        # Said at a step ("status is InService, what now?"), a close passage is enough: the
+        # student asks the course's way on, whatever the status check makes of it.
+        enough = answers.floor if asks_what_next(text) else answers.strong
         answer = answers.answer(text)
-        if (answer.declined or answer.support < answers.strong) and earlier and len(text.split()) <= 8:
+        if (answer.declined or answer.support < enough) and earlier and len(text.split()) <= 8:
             answer = answers.answer(f"{earlier} {text}")
-        if answer.declined or answer.support < answers.strong:
+        if answer.declined or answer.support < enough:
             return parse
+        return self._as_question(parse, intent)
+
+    def _as_question(self, parse: dict[str, Any], intent: str | None) -> dict[str, Any]:
         top = {"name": self.answer_intent, "confidence": (parse.get("intent") or {}).get("confidence", 0.0)}
         return {**parse, "intent": top, "routed_from": intent,
                 "intent_ranking": [top, *(r for r in parse.get("intent_ranking") or []
                                           if r.get("name") != top["name"])]}
+
+    def _questions_guessed(self, parse: dict[str, Any], intent: str | None) -> dict[str, Any]:
+        """A question's runner-up guesses, as "Did you mean...?" offers them, are never
+        actions: the student asked something, so only what they could have asked is offered."""
+        actions = {*self.reroute_intents, *self.own_resource_intents}
+        ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") == intent
+                   or r.get("name") not in actions]
+        return {**parse, "intent_ranking": ranking} if "intent_ranking" in parse else parse

@@ -19,6 +19,7 @@ the engine answers from the lexical half, with its own thresholds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from bot.knowledge.answer_index import AnswerIndex
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.passages import BULLET, FROM_NOTES, HEADING, NOTE, Passage
 
+_URL = re.compile(r"https?://\S+")
 RRF_K = 10
 RUNNER_UP = 0.85  # a second passage is said when it scores at least this share of the first
 ROUTER_ENTRIES = 5
@@ -48,10 +50,12 @@ class Answer:
     reason: str = ""
     nearest: str | None = None   # for a decline: the nearest thing the course covers
     ranked: list[Passage] = field(default_factory=list)
+    aside: list[Passage] = field(default_factory=list)  # a close runner-up, said after the lead's own
+    pointed: bool = False   # it answers "the second one?": the list pointed into stays the one to point into
 
     @property
     def passages(self) -> list[Passage]:
-        return [p for p in (self.lead, *self.more) if p is not None]
+        return [p for p in (self.lead, *self.more, *self.aside) if p is not None]
 
 
 class AnswerEngine:
@@ -76,6 +80,11 @@ class AnswerEngine:
     def strong(self) -> float:
         """The support above which an answer stands even with words the course never uses."""
         return self.index.thresholds.get(f"{'dense' if self.dense else 'lexical'}_strong", 1.0)
+
+    @property
+    def floor(self) -> float:
+        """The support below which no passage is close to a question."""
+        return self.index.thresholds.get(f"{'dense' if self.dense else 'lexical'}_floor", 0.0)
 
     @classmethod
     def load(cls, model_dir: Any, knowledge: KnowledgeBase, embed: Callable[[list[str]], Any] | None = None,
@@ -110,7 +119,13 @@ class AnswerEngine:
         heading = self.heading(entry_id)
         if heading is None or any(p.step is not None for p in self.children(heading)):
             return None  # a guide's container heading ("Amazon SageMaker") is not the topic's definition
-        return Answer(heading.text, heading, self.children(heading), entry_id, 1.0)
+        return self.outline(heading)
+
+    def outline(self, heading: Passage) -> Answer:
+        """A heading of the notes with what it lists (and what its "Careers:" lines list)."""
+        children = self.children(heading)
+        return Answer(heading.text, heading, children + self._items_of_intros(children, shown=[heading]),
+                      heading.entry, 1.0)
 
     def compare(self, question: str, sides: list[str], **options: Any) -> Answer:
         """Both sides of "X vs Y" from the notes: for each entry named, its best passage
@@ -184,13 +199,16 @@ class AnswerEngine:
             return Answer(question, None, support=support, declined=True, reason=reason,
                           nearest=best_entry, ranked=ranked)
         lead = self._lead(notes, entries, kinds, topics)
+        if lead is not None and lead.kind == HEADING:
+            lead = self._sharper(lead, question, notes)
         if lead is None:
             return Answer(question, None, support=support, declined=True, reason="nothing to say",
                           nearest=best_entry, ranked=ranked)
         more = list(self._completion(lead))
-        more += self._runner_up(lead, more, notes, scores)
-        more += self._items_of_intros([lead, *more])
-        return Answer(question, lead, more, lead.entry or best_entry, support, ranked=ranked)
+        more += self._items_of_intros([lead, *more], question=question)
+        aside = self._runner_up(lead, more, notes, scores)
+        aside += self._items_of_intros(aside, shown=[lead, *more])
+        return Answer(question, lead, more, lead.entry or best_entry, support, ranked=ranked, aside=aside)
 
     def _runner_up(self, lead: Passage, more: list[Passage], notes: list[int],
                    scores: dict[int, float]) -> list[Passage]:
@@ -292,6 +310,30 @@ class AnswerEngine:
             return passages[notes[0]]
         return self._said_of(passages[entries[0]]) if entries else None
 
+    def _sharper(self, heading: Passage, question: str, notes: list[int]) -> Passage:
+        """A passage under the heading that holds what the question asks beyond the
+        heading's own words ("why get a *domain expert* during data collection?"), else the
+        heading: the section's outline answers only a question about the section itself."""
+        terms, idf = self.index.notes.terms, self.index.notes.idf
+        extra = set(terms(question)) - set(terms(heading.text))
+        weight = sum(idf.get(t, 0.0) for t in extra)
+        if not weight:
+            return heading
+        depth = {heading.id: 0}
+        for passage in self.index.passages[heading.id + 1:]:
+            if passage.parent not in depth:
+                break
+            depth[passage.id] = depth[passage.parent] + 1
+        def holds(passage: Passage) -> bool:
+            if passage.text.rstrip().endswith(":") and not self.children(passage):
+                return False  # "... a couple of different methods:" is said by the lines after it
+            said = set(terms(_URL.sub(" ", passage.searchable)))  # "machine-learning" in a link asks nothing
+            return sum(idf.get(t, 0.0) for t in extra & said) >= weight / 2
+
+        holding = [self.index.passages[i] for i in notes[:POOL] if depth.get(i, 0) > 0 and holds(self.index.passages[i])]
+        # the outermost such passage: "Three types of data to consider:" rather than one of its items
+        return min(holding, key=lambda p: depth[p.id]) if holding else heading
+
     def _said_of(self, passage: Passage) -> Passage:
         """What to say for a knowledge-base passage: a task line ("turn text into speech")
         answers with what the entry is, its summary."""
@@ -326,15 +368,25 @@ class AnswerEngine:
                 return [parent, *(p for p in siblings if p is not lead)]
         return []
 
-    def _items_of_intros(self, shown: list[Passage]) -> list[Passage]:
-        """The items of every shown line that introduces a list ("Careers:"): the line is
-        nothing without them."""
-        ids = {p.id for p in shown}
+    def _items_of_intros(self, lines: list[Passage], shown: Iterable[Passage] = (), question: str = ""
+                         ) -> list[Passage]:
+        """The items of the lines that introduce a list ("Careers:", or a label such as
+        "Offers"): the line is nothing without them. When the question names some of those
+        lines ("what does a framework *offer*?", "which *types of data*?"), only theirs, so
+        that a section's outline does not become the whole section. `shown`: passages said
+        already, not to repeat."""
+        ids = {p.id for p in (*lines, *shown)}
+        intros = [p for p in lines if p.kind == NOTE and self.children(p)
+                  and (p.text.rstrip().endswith(":") or len(p.text.split()) <= 3)]
+        terms = self.index.notes.terms
+        # the section's own words ("data" in Data collection) name none of its lists
+        asked = set(terms(question)) - {t for p in lines if p.kind == HEADING for t in terms(p.text)}
+        named = [p for p in intros if asked & set(terms(p.text))]
+        introducing = [p for p in intros if p.text.rstrip().endswith(":")]
         items: list[Passage] = []
-        for passage in shown:
-            if passage.kind == NOTE and passage.text.rstrip().endswith(":"):
-                items += [p for p in self.children(passage)[:MAX_LIST_ITEMS] if p.id not in ids]
-                ids |= {p.id for p in items}
+        for passage in named or introducing or intros:
+            items += [p for p in self.children(passage)[:MAX_LIST_ITEMS] if p.id not in ids]
+            ids |= {p.id for p in items}
         return items
 
     # -- declining ---------------------------------------------------------------------

@@ -117,6 +117,7 @@
       const item = document.createElement("li");
       const marker = line.match(kind === "ul" ? BULLET : NUMBERED)[0];
       item.dataset.marker = marker;  // the line as written: marker + item
+      if (/^\s+/.test(marker)) item.className = "nested";  // an item of the item above it
       if (kind === "ol") item.value = parseInt(marker, 10);
       withLinks(item, line.slice(marker.length));
       list.appendChild(item);
