@@ -31,6 +31,10 @@ _DEFINITION = re.compile(r"^\W*(?:(?:so\s+)?what(?:'s| is| are| r)\s+(?:an?\s+|t
                          r"(?:explain|define|describe|tell me about)\b.{0,40}$|[\w\s.-]{1,30}\?+\W*$)", re.IGNORECASE)
 
 
+# "what ML problem types are there?", "name the three problem types": the topic's list.
+_LISTING = re.compile(r"^\W*(?:what|which)\b.{0,40}\b(?:are there|exist)\b|^\W*(?:name|list)\b", re.IGNORECASE)
+
+
 def _bare_definition(context: ActionContext) -> bool:
     """"What is feature engineering?": the question is the topic and nothing more."""
     text = context.text
@@ -93,7 +97,8 @@ def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offe
     notes give a section of its own, is that section's outline."""
     named = [entry.id for entry in most_specific(topics(context))]
     answer = ask(context, topics=named, kinds=kinds)
-    if not answer.declined and offer_example and len(named) == 1 and _bare_definition(context):
+    if not answer.declined and offer_example and len(named) == 1 and (_bare_definition(context)
+                                                                      or _LISTING.search(context.text)):
         answer = context.answers.overview(named[0]) or answer
     if not answer.declined and len(named) == 1:
         answer.entry = named[0]  # the conversation's topic is what the student named ("clustering")

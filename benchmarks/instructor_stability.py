@@ -60,10 +60,12 @@ NEW_INTENT_EXAMPLES = ["when are office hours", "what time are the office hours"
 class Edit:
     name: str
     words: tuple[str, ...]   # an item using any of these is related to the edit
+    probe: tuple[str, str]   # a question the edit answers, and a phrase its answer holds
 
 
-EDITS = (Edit("one knowledge entry (Epoch)", ("epoch", "epok")),
-         Edit("one intent (office hours)", ("office hour", "instructor", "teacher", " ta ")))
+EDITS = (Edit("one knowledge entry (Epoch)", ("epoch", "epok"), ("what is an epoch?", "full pass")),
+         Edit("one intent (office hours)", ("office hour", "instructor", "teacher", " ta "),
+              ("when are office hours?", "Office hours are on the course page")))
 
 
 def add_entry(project: Path) -> None:
@@ -73,9 +75,9 @@ def add_entry(project: Path) -> None:
 
 def add_intent(project: Path) -> None:
     nlu = project / "nlu_data" / "nlu.yml"
-    examples = "".join(f"      - {text}\n" for text in NEW_INTENT_EXAMPLES)
+    examples = "".join(f"    - {text}\n" for text in NEW_INTENT_EXAMPLES)
     nlu.write_text(nlu.read_text(encoding="utf-8").rstrip("\n")
-                   + f"\n  - intent: ask_office_hours\n    examples: |\n{examples}", encoding="utf-8")
+                   + f"\n\n- intent: ask_office_hours\n  examples: |\n{examples}", encoding="utf-8")
     domain = project / "domain.yml"
     text = domain.read_text(encoding="utf-8")
     text = text.replace("intents:\n", "intents:\n  - ask_office_hours\n", 1)
@@ -88,13 +90,18 @@ def add_intent(project: Path) -> None:
                        "      - action: utter_office_hours\n", encoding="utf-8")
 
 
-def play(project_dir: Path, items: list[Item], stories: Path) -> tuple[dict[str, tuple[bool, tuple[str, ...]]],
-                                                                      set[str], float]:
-    """Trains `project_dir`; each item's (passed, replies) and the failing conversation tests."""
+def play(project_dir: Path, items: list[Item], stories: Path, probe: tuple[str, str] | None = None
+         ) -> tuple[dict[str, tuple[bool, tuple[str, ...]]], set[str], float]:
+    """Trains `project_dir`; each item's (passed, replies) and the failing conversation
+    tests. `probe`: a question the edit must answer, or the edit did not take."""
     started = time.perf_counter()
     project = load_project(project_dir)
     agent = Agent.from_project(project, aws=offline_aws(project))
     trained = time.perf_counter() - started
+    if probe is not None:
+        reply = "\n".join(str(m.get("text") or "") for m in agent.handle(probe[0], "stability-probe"))
+        if probe[1] not in reply:
+            sys.exit(f"the edit did not take: {probe[0]!r} got {reply!r}")
     results = {}
     for number, item in enumerate(items):
         replies, passed = [], True
@@ -130,7 +137,7 @@ def main() -> None:
         for edit, apply in zip(EDITS, (add_entry, add_intent), strict=True):
             copy = copy_project(ROOT, Path(work) / edit.name.split()[1])
             apply(copy)
-            after, failing_after, seconds = play(copy, items, args.stories)
+            after, failing_after, seconds = play(copy, items, args.stories, edit.probe)
             unrelated = [item for item in items if not related(item, edit)]
             changed = [i.id for i in unrelated if before[i.id][1] != after[i.id][1]]
             worse = [i.id for i in unrelated if before[i.id][0] and not after[i.id][0]]

@@ -71,6 +71,7 @@ def test_the_notes_become_passages_with_headings_lists_callouts_and_steps(small)
     acceleration = by_text["It attaches low-cost GPU-powered acceleration."]
     assert acceleration.context == "Amazon Elastic Inference"
     assert by_text[acceleration.context].id == acceleration.parent  # the callout's title heads it
+    assert acceleration.entry == by_text["Amazon Elastic Inference"].entry == "elastic_inference"  # its title names it
     assert by_text["Search for it in the services search bar."].section == "Guide > Step 2: Open the service"
     assert all(p.section for p in small if p.kind in (NOTE, HEADING))
     assert "Course title" not in by_text  # the document's title is no section
@@ -203,3 +204,37 @@ def test_answering_never_changes_the_index(engine):
     assert {p.id: [c.id for c in engine.children(p)] for p in engine.index.passages} == children
     again = [[p.id for p in engine.answer(question).passages] for question in reversed(questions)]
     assert again[::-1] == first
+
+
+def test_a_list_heading_no_entry_names_is_the_entry_its_items_are_parts_of(engine):
+    problems = next(p for p in engine.index.passages if p.kind == HEADING and p.text == "Problems")
+    assert problems.entry == "ml_problem_types"  # its items are the entry's sub-steps
+    outline = engine.overview("ml_problem_types")
+    assert [p.text for p in outline.more] == ["Binary classification", "Multi-class classification", "Regression"]
+
+
+def test_an_entry_with_a_titled_box_in_the_notes_is_answered_with_the_box(engine, course):
+    lines = answer_lines(engine.overview("elastic_inference"), course.knowledge)
+    assert lines[0] == "Amazon Elastic Inference" and "low-cost GPU-powered acceleration" in lines[1], lines
+
+
+def test_a_question_about_one_part_of_a_section_gets_that_part_not_the_outline(engine, course):
+    answer = engine.answer("why get a domain expert during data collection?", topics=["data_collection"])
+    assert answer.lead.kind != HEADING
+    assert any("Get a domain expert" in line for line in answer_lines(answer, course.knowledge))
+
+
+def test_only_the_list_the_question_names_is_opened_and_its_items_are_indented(engine, course):
+    lines = answer_lines(engine.answer("what does an ML framework offer?", topics=["ml_frameworks"]), course.knowledge)
+    assert "  - Customized scripting" in lines and "  - PyTorch" not in lines, lines
+
+
+def test_a_runner_up_comes_after_the_leads_own_lines(engine, course):
+    from bot.knowledge.answers import Answer
+
+    notes = [p for p in engine.index.passages if p.kind == NOTE]
+    lead = next(p for p in notes if p.text.startswith("Amazon Comprehend"))
+    earlier = next(p for p in notes if p.text.startswith("Amazon Textract"))
+    assert earlier.id < lead.id  # in the notes' order it would come first
+    lines = answer_lines(Answer("q", lead, [], aside=[earlier]), course.knowledge)
+    assert "Amazon Comprehend" in lines[0] and "Amazon Textract" in lines[1], lines

@@ -41,6 +41,8 @@ _ABOUT_TOOLS = re.compile(r"\b(?:which|services?|tools?|how|amazon|aws|course)\b
 # "where is 'Notebook instances'?": a label on the screen the course describes.
 _ABOUT_A_TERM = re.compile(r"^\W*(?:(?:what\s+(?:does|do|is|are)|what's|whats|define|explain|meaning of)\b[^?]*[\"'“‘]"
                            r"[^\"'”’]+[\"'”’][^?]*(?:\bmean\b|\?)|(?:where|how)\b)", re.IGNORECASE)
+# "name the three problem types", "list the stages": asking, though not worded as a question
+_ASKING = re.compile(r"^\W*(?:name|list|define|give me|show me)\b", re.IGNORECASE)
 _OWN = re.compile(r"\b(?:my|mine|me)\b(?!\s+own\b)", re.IGNORECASE)
 # "can I link a git repo to my notebook?", "how do I break out my instances?": how to do a
 # thing, which the course explains, not a look at the student's own; nor "my notebook says
@@ -64,7 +66,7 @@ class QuestionRouting:
             return self._as_question(parse, intent)
         request = ((_REQUEST.search(text) and not _ABOUT_A_TERM.search(text))
                    or (_ACTS_ON.search(text) and not _ABOUT_TOOLS.search(text)))
-        if self.answer_intent is None or not is_question(text) or request:
+        if self.answer_intent is None or not (is_question(text) or _ASKING.search(text)) or request:
             return parse
         # "what objects are in my picture?", "is my notebook ready?": about the student's own
         # things, so the action's, whatever the course says about pictures or notebooks.

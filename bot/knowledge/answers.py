@@ -116,10 +116,19 @@ class AnswerEngine:
     def overview(self, entry_id: str) -> Answer | None:
         """"What is feature engineering?" when the notes give it a section: the section's
         heading with what it lists."""
-        heading = self.heading(entry_id)
+        heading = self.heading(entry_id) or self._titled(entry_id)
         if heading is None or any(p.step is not None for p in self.children(heading)):
             return None  # a guide's container heading ("Amazon SageMaker") is not the topic's definition
         return self.outline(heading)
+
+    def _titled(self, entry_id: str) -> Passage | None:
+        """A titled box or bullet of the notes about the entry ("> [!note] Amazon Elastic
+        Inference"): a line of the entry's own with the entry's sentences under it."""
+        entry = self.knowledge.get(entry_id)
+        names = {n.casefold() for n in (entry.name, *entry.aliases)} if entry is not None else set()
+        return next((p for p in self.index.passages if p.kind == NOTE and p.entry == entry_id
+                     and p.text.casefold().rstrip(":") in names and self.children(p)
+                     and all(c.entry == entry_id for c in self.children(p))), None)  # not a list of others
 
     def outline(self, heading: Passage) -> Answer:
         """A heading of the notes with what it lists (and what its "Careers:" lines list)."""
@@ -310,12 +319,18 @@ class AnswerEngine:
             return passages[notes[0]]
         return self._said_of(passages[entries[0]]) if entries else None
 
+    def _words_for(self, heading: Passage) -> set[str]:
+        """The terms a heading goes by: its own, and its entry's names."""
+        entry = self.knowledge.get(heading.entry or "")
+        names = [heading.text, *((entry.name, *entry.aliases) if entry is not None else ())]
+        return {t for name in names for t in self.index.notes.terms(name)}
+
     def _sharper(self, heading: Passage, question: str, notes: list[int]) -> Passage:
         """A passage under the heading that holds what the question asks beyond the
         heading's own words ("why get a *domain expert* during data collection?"), else the
         heading: the section's outline answers only a question about the section itself."""
         terms, idf = self.index.notes.terms, self.index.notes.idf
-        extra = set(terms(question)) - set(terms(heading.text))
+        extra = set(terms(question)) - self._words_for(heading)
         weight = sum(idf.get(t, 0.0) for t in extra)
         if not weight:
             return heading
@@ -379,8 +394,8 @@ class AnswerEngine:
         intros = [p for p in lines if p.kind == NOTE and self.children(p)
                   and (p.text.rstrip().endswith(":") or len(p.text.split()) <= 3)]
         terms = self.index.notes.terms
-        # the section's own words ("data" in Data collection) name none of its lists
-        asked = set(terms(question)) - {t for p in lines if p.kind == HEADING for t in terms(p.text)}
+        # the section's own words ("data" in Data collection, "ML" of "ML framework") name none of its lists
+        asked = set(terms(question)) - {t for p in lines if p.kind == HEADING for t in self._words_for(p)}
         named = [p for p in intros if asked & set(terms(p.text))]
         introducing = [p for p in intros if p.text.rstrip().endswith(":")]
         items: list[Passage] = []

@@ -24,7 +24,8 @@ def answer_lines(answer: Answer, knowledge: KnowledgeBase) -> list[str]:
     by_id = {p.id: p for p in shown}
     previous: Passage | None = None
     for passage in shown:
-        if previous is not None and passage.group.startswith(BULLET) and passage.group == previous.group and lines:
+        if (previous is not None and passage.group.startswith(BULLET) and passage.group == previous.group
+                and passage.parent == previous.parent and lines):
             lines[-1] += f" {passage.text}"   # the next sentence of the same bullet: the same line
             previous = passage
             continue

@@ -14,7 +14,7 @@ Standard library only: the Lex code hook builds nothing, but reads these from th
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ def build_passages(knowledge: KnowledgeBase, notes: list[Path]) -> list[Passage]
     builder = _Builder(knowledge)
     for path in notes:
         builder.add_notes(path.read_text(encoding="utf-8"))
+    builder.name_lists()
     for entry in knowledge:
         builder.add_entry(entry)
     return builder.passages
@@ -173,19 +174,36 @@ class _Builder:
             callout_title = _CALLOUT.match(line.strip())
             if callout_title:  # "> [!note] Amazon EC2 P3 Instances": a titled box of sentences
                 title = plain(callout_title.group(1))
+                named_entry = self.knowledge.find(title)  # the box is about the entry its title names
+                entry = named_entry.id if named_entry is not None else entry
                 at = self.add(title, NOTE, section, f"{BULLET}{section}:{len(self.passages)}", entry=entry,
                               parent=self._headings.get(section))
-                callout = (title, at, self.passages[at].group if at is not None else "")
+                callout = (title, at, self.passages[at].group if at is not None else "", entry)
                 continue
             if callout and line.lstrip().startswith(">"):
                 for sentence in sentences(plain(line.strip().lstrip(">").strip())):
-                    self.add(sentence, NOTE, section, callout[2], entry=entry, context=callout[0], parent=callout[1])
+                    self.add(sentence, NOTE, section, callout[2], entry=callout[3], context=callout[0],
+                             parent=callout[1])
                 continue
             callout = None
             text = line.strip().lstrip(">").strip()
             for number, sentence in enumerate(sentences(plain(text))):
                 self.add(sentence, NOTE, section, f"notes:{section}", entry=entry, step=step and step[1],
                          parent=self._headings.get(section))
+
+    def name_lists(self) -> None:
+        """A heading no entry names ("Problems") is about the entry whose parts are what it
+        lists (the problem types, whose sub-steps are binary classification, ...)."""
+        listed: dict[int, set[str]] = {}
+        for passage in self.passages:
+            if passage.parent is not None and passage.entry:
+                listed.setdefault(passage.parent, set()).add(passage.entry)
+        for at, passage in enumerate(self.passages):
+            parts = listed.get(passage.id, set())
+            if passage.kind == HEADING and passage.entry is None and len(parts) >= 2:
+                whole = next((e for e in self.knowledge if e.substeps and parts <= set(e.substeps)), None)
+                if whole is not None:
+                    self.passages[at] = replace(passage, entry=whole.id)
 
     def _add_heading(self, parent_section: str, title: str) -> None:
         """A heading is a passage too: the section above lists it ("the stages of the ML
