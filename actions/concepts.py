@@ -99,7 +99,11 @@ def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offe
     answer = ask(context, topics=named, kinds=kinds)
     if not answer.declined and offer_example and len(named) == 1 and (_bare_definition(context)
                                                                       or _LISTING.search(context.text)):
-        answer = context.answers.overview(named[0]) or answer
+        # "What is X?": its section's outline, else, when the engine's best
+        # passage does not even name it, the bullet that defines it.
+        elsewhere = answer.lead is not None and not context.answers.mentions(answer.lead, named[0])
+        answer = (context.answers.overview(named[0])
+                  or (context.answers.definition(named[0]) if elsewhere else None) or answer)
     if not answer.declined and len(named) == 1:
         answer.entry = named[0]  # the conversation's topic is what the student named ("clustering")
     events = say_answer(context, answer)

@@ -238,3 +238,19 @@ def test_a_runner_up_comes_after_the_leads_own_lines(engine, course):
     assert earlier.id < lead.id  # in the notes' order it would come first
     lines = answer_lines(Answer("q", lead, [], aside=[earlier]), course.knowledge)
     assert "Amazon Comprehend" in lines[0] and "Amazon Textract" in lines[1], lines
+
+
+def test_an_entry_whose_sections_only_list_sections_is_defined_by_its_bullet(engine):
+    assert engine.overview("amazon_sagemaker") is None  # the guide's steps, and "SageMaker"'s sub-sections
+    definition = engine.definition("amazon_sagemaker")
+    assert definition.lead.text.startswith("Amazon SageMaker: SageMaker helps data scientists")
+    assert engine.definition("no_such_entry") is None
+
+
+def test_a_term_the_notes_use_word_for_word_is_never_declined_as_far_away(engine, course):
+    from dataclasses import replace
+
+    strict = AnswerEngine(replace(engine.index, thresholds={"lexical_floor": 1.01, "lexical_strong": 1.01}),
+                          course.knowledge)
+    assert not strict.answer("what does fully managed mean?").declined  # the notes say "fully managed"
+    assert strict.answer("what does fully automatic mean?").declined

@@ -68,6 +68,7 @@ class AnswerEngine:
         for passage in index.passages:
             if passage.parent is not None:
                 self._children.setdefault(passage.parent, []).append(passage)
+        self._notes_text = " ".join(p.text.casefold() for p in index.passages if p.kind in FROM_NOTES)
         self._by_group: dict[str, list[Passage]] = {}
         for passage in index.passages:
             self._by_group.setdefault(passage.group, []).append(passage)
@@ -116,10 +117,27 @@ class AnswerEngine:
     def overview(self, entry_id: str) -> Answer | None:
         """"What is feature engineering?" when the notes give it a section: the section's
         heading with what it lists."""
-        heading = self.heading(entry_id) or self._titled(entry_id)
-        if heading is None or any(p.step is not None for p in self.children(heading)):
-            return None  # a guide's container heading ("Amazon SageMaker") is not the topic's definition
-        return self.outline(heading)
+        # A guide's container heading ("Amazon SageMaker", over its steps) is not the topic's
+        # definition; a later section about the same entry ("SageMaker") may be.
+        headings = [p for p in self.index.passages if p.kind == HEADING and p.entry == entry_id and p.step is None
+                    and not any(c.step is not None for c in self.children(p))
+                    and not all(c.kind == HEADING for c in self.children(p))]  # nor a part's list of sections
+        heading = headings[0] if headings else self._titled(entry_id)
+        return self.outline(heading) if heading is not None else None
+
+    def definition(self, entry_id: str) -> Answer | None:
+        """The bullet of the notes that defines an entry ("Amazon SageMaker: SageMaker helps
+        data scientists ..."), with what is nested under it."""
+        entry = self.knowledge.get(entry_id)
+        if entry is None:
+            return None
+        names = {n.casefold() for n in (entry.name, *entry.aliases)}
+        for passage in self.index.passages:
+            term = passage.context if passage.position == 0 and passage.group.startswith(BULLET) \
+                else passage.text.split(":", 1)[0]
+            if passage.kind == NOTE and passage.entry == entry_id and term.casefold() in names:
+                return Answer(passage.text, passage, self.children(passage), entry_id, 1.0)
+        return None
 
     def _titled(self, entry_id: str) -> Passage | None:
         """A titled box or bullet of the notes about the entry ("> [!note] Amazon Elastic
@@ -315,6 +333,12 @@ class AnswerEngine:
         if kinds and entries and passages[entries[0]].kind in kinds and (
                 not notes or passages[entries[0]].entry in topics):
             return self._said_of(passages[entries[0]])
+        if topics and notes and not any(self.mentions(passages[notes[0]], t) or self._in_notes(t) for t in topics):
+            # The notes never name what was asked about (an instructor's new entry), nor does
+            # their best passage: what the knowledge base says of it.
+            named = next((i for i in entries if passages[i].entry in topics), None)
+            if named is not None:
+                return self._said_of(passages[named])
         if notes:
             return passages[notes[0]]
         return self._said_of(passages[entries[0]]) if entries else None
@@ -348,6 +372,21 @@ class AnswerEngine:
         holding = [self.index.passages[i] for i in notes[:POOL] if depth.get(i, 0) > 0 and holds(self.index.passages[i])]
         # the outermost such passage: "Three types of data to consider:" rather than one of its items
         return min(holding, key=lambda p: depth[p.id]) if holding else heading
+
+    def _in_notes(self, entry_id: str) -> bool:
+        """Whether the notes name the entry, by its name or an alias."""
+        entry = self.knowledge.get(entry_id)
+        names = (entry.name, *entry.aliases) if entry is not None else ()
+        return any(re.search(rf"\b{re.escape(name.casefold())}\b", self._notes_text) for name in names)
+
+    def mentions(self, passage: Passage, entry_id: str) -> bool:
+        """Whether a passage names the entry (a term of its name or an alias), or is its own."""
+        entry = self.knowledge.get(entry_id)
+        if entry is None or passage.entry == entry_id:
+            return True
+        terms = self.index.notes.terms
+        said = set(terms(passage.searchable))
+        return any(said & set(terms(name)) for name in (entry.name, *entry.aliases))
 
     def _said_of(self, passage: Passage) -> Passage:
         """What to say for a knowledge-base passage: a task line ("turn text into speech")
@@ -406,6 +445,15 @@ class AnswerEngine:
 
     # -- declining ---------------------------------------------------------------------
 
+    def _says_verbatim(self, question: str) -> bool:
+        """"What does fully managed mean?": a term of two words or more that the notes use
+        word for word is the course's, however far the sentence encoder puts it."""
+        match = _WHAT_IS.match(question)
+        if match is None:
+            return False
+        term = " ".join(match.group("term").casefold().split())
+        return any(term in passage.text.casefold() for passage in self.index.passages if passage.kind in FROM_NOTES)
+
     def _declines(self, question: str, support: float, topics: list[str]) -> tuple[bool, str]:
         vocabulary, thresholds = self.index.vocabulary, self.index.thresholds
         products = vocabulary.unknown_products(question)
@@ -417,9 +465,13 @@ class AnswerEngine:
         unknown = vocabulary.unknown(question)
         if unknown and (support < strong or len(unknown) > 1):
             return True, f"the course never uses the word {unknown[0]!r}"
-        if support < floor and not topics:
+        if support < floor and not topics and not self._says_verbatim(question):
             return True, "no passage of the course is close"
         return False, ""
+
+
+_WHAT_IS = re.compile(r"^\W*(?:what(?:'s|s| is| are| does| do)|define|explain|meaning of)\s+(?:the\s+|an?\s+)?"
+                      r"(?P<term>[\w'-]+(?:\s+[\w'-]+){1,4}?)(?:\s+means?)?\W*$", re.IGNORECASE)
 
 
 def _fused(*rankings: list[int]) -> dict[int, float]:
