@@ -60,11 +60,12 @@ def test_missing_project_directory_is_a_clear_error(tmp_path):
 
 
 def test_chat_in_the_terminal(course_copy):
-    result = coursebot("chat", project=course_copy, stdin="/debug\nwhat is a feature\nhelp\n1\nbye\n")
+    result = coursebot("chat", project=course_copy, stdin="/debug\nwhat is a feature\nhelp\n9\n1\nbye\n")
     assert result.returncode == 0, result.stderr
     assert "intent: ask_concept" in result.stdout  # /debug shows the parse
     assert "Feature: " in result.stdout
     assert "1. The ML pipeline stages" in result.stdout  # buttons become numbered choices
+    assert "9 is not one of the choices: type a number from 1 to" in result.stdout  # and it was not sent
     assert "Problem formulation" in result.stdout  # "1" picked the first button
     assert result.stdout.rstrip().splitlines()[-1].startswith("bot > ")  # said goodbye, then left
 

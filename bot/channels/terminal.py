@@ -46,6 +46,10 @@ class TerminalChat:
                 self.debug = not self.debug
                 self.console.print(f"[dim]debug {'on' if self.debug else 'off'}[/]")
                 continue
+            if text.isdigit() and self._buttons and not 1 <= int(text) <= len(self._buttons):
+                self.console.print(f"[dim]{text} is not one of the choices: type a number from 1 to "
+                                   f"{len(self._buttons)}, or ask in words.[/]")
+                continue
             self.turn(self._chosen_payload(text))
             if text.lower().strip(" !.") in EXIT_WORDS:
                 return
