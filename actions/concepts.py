@@ -32,7 +32,8 @@ _DEFINITION = re.compile(r"^\W*(?:(?:so\s+)?what(?:'s| is| are| r)\s+(?:an?\s+|t
 
 
 # "what ML problem types are there?", "name the three problem types": the topic's list.
-_LISTING = re.compile(r"^\W*(?:what|which)\b.{0,40}\b(?:are there|exist)\b|^\W*(?:name|list)\b", re.IGNORECASE)
+_LISTING = re.compile(r"\b(?:types|kinds|sorts|categories|stages|steps|layers)\b.{0,30}\b(?:are there|exist)\b"
+                      r"|^\W*(?:name|list)\b", re.IGNORECASE)
 
 
 def _bare_definition(context: ActionContext) -> bool:

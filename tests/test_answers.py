@@ -228,6 +228,7 @@ def test_the_last_one_after_the_pipeline_is_its_last_stage(agent):
 def test_the_other_one_of_two_is_the_one_not_talked_about(agent):
     answer(agent, "what kinds of outliers are there?", "other")
     assert "two or more variables" in answer(agent, "the other one?", "other")
+    assert "Jupyter" in answer(agent, "what other tools are there for ML?", "other")  # not a pointer
 
 
 def test_then_walks_the_guide_from_where_to_begin(agent):

@@ -141,6 +141,8 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
     last = last_answer(context)
     named = list(topics or [])
     ordinal = _ORDINAL.search(question)
+    if ordinal and ordinal.group(1).lower() == "other" and not points_into_list(question):
+        ordinal = None  # "what other tools are there?" points at nothing
     items = [engine.passage(i) for i in last.get("items", []) if 0 <= i < len(engine.index.passages)]
     if ordinal and items and not named:
         position = _position(ordinal.group(1).lower(), items, last.get("shown") or [])
