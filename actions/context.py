@@ -12,7 +12,9 @@ import re
 from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.answering import ask, engine_answers, last_answer, say_answer
 from bot.dialogue.events import ActionExecuted, BotUttered, Event
+from bot.knowledge.answers import Answer
 from bot.knowledge.entry import Entry
+from bot.knowledge.passages import NOTE
 
 from .setup_guide import show_step, walk_guide
 from .topics import main_topic, remember, topics
@@ -21,7 +23,7 @@ from .topics import main_topic, remember, topics
 REASKABLE = ("action_answer_concept", "action_give_example", "action_compare", "action_tell_more",
              "action_explain_why", "action_list_pipeline", "action_next_stage", "action_previous_stage")
 _REASON = re.compile(r"\b(because|so that|so you|so the|which means|helps?|matters?|important|"
-                     r"the right choice|in order to|to avoid|otherwise|lets you|allows?)\b", re.IGNORECASE)
+                     r"the right choice|in order to|to avoid|otherwise|lets you|allows?|prevents?)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -71,6 +73,10 @@ class ActionExplainWhy(Action):
             answer = ask(context, topics=[e.id for e in topics(context)])
             if not answer.declined:
                 return say_answer(context, answer)
+        if bare and context.answers is not None:
+            reason = _reason_said(context)
+            if reason is not None:
+                return say_answer(context, reason)
         if entry is None:
             return no_topic_yet(context)
         sentences = _SENTENCE_END.split(f"{entry.summary} {entry.details}".strip())
@@ -137,6 +143,21 @@ class ActionRepeat(Action):
             context.say("There's nothing to repeat yet. Ask me something about the course!")
         context.messages.extend(dict(m) for m in messages)
         return []
+
+
+def _reason_said(context: ActionContext) -> Answer | None:
+    """A bare "why?" after an answer whose own lines give the reason ("... Prevents
+    redundancy and overfitting", "... because you no longer need to over-provision"):
+    that line, in the notes' words, rather than the knowledge base's summary."""
+    engine = context.answers
+    shown = [engine.passage(i) for i in last_answer(context).get("shown") or []
+             if isinstance(i, int) and 0 <= i < len(engine.index.passages)]
+    if not shown or shown[0].kind != NOTE:
+        return None  # after a section's outline, "why?" is about the section, not one of its items
+    lead = shown[0]
+    own = [p for p in shown if p is lead or p.parent == lead.id or p.group == lead.group]
+    reasons = [p for p in sorted(own, key=lambda p: p.id) if p.kind == NOTE and _REASON.search(p.text)]
+    return Answer("why", reasons[0], [], reasons[0].entry, 1.0) if reasons else None
 
 
 def _last_reaskable(context: ActionContext) -> str | None:

@@ -240,3 +240,8 @@ def test_then_walks_the_guide_from_where_to_begin(agent):
 def test_a_how_to_question_about_the_students_own_work_is_the_courses(agent):
     text = answer(agent, "can I write my own script in TensorFlow for SageMaker?", "how-to")
     assert "script in your framework" in text and "notebook instance be called" not in text
+
+
+def test_a_bare_why_is_the_reason_the_answer_itself_gave(agent):
+    answer(agent, "what is feature selection?", "why")
+    assert "redundancy and overfitting" in answer(agent, "why?", "why")
