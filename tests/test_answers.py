@@ -245,3 +245,13 @@ def test_a_how_to_question_about_the_students_own_work_is_the_courses(agent):
 def test_a_bare_why_is_the_reason_the_answer_itself_gave(agent):
     answer(agent, "what is feature selection?", "why")
     assert "redundancy and overfitting" in answer(agent, "why?", "why")
+
+
+def test_and_a_new_subject_is_the_last_question_asked_about_it(agent):
+    assert "Fraud Detector" in answer(agent, "which service for fraud detection?", "new-subject")
+    assert "Amazon Personalize" in answer(agent, "and recommendations?", "new-subject")
+
+
+def test_the_opposite_of_one_of_two_is_the_other(agent):
+    assert "Amazon Polly" in answer(agent, "which service does text to speech?", "opposite")
+    assert "Amazon Transcribe" in answer(agent, "and the opposite?", "opposite").split("\n")[0]

@@ -98,7 +98,7 @@ def say_decline(context: ActionContext, answer: Answer) -> list[Event]:
 ENGLISH_ONLY = "I can only answer in English, the language of the course. Could you ask that in English?"
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "other": None}
+             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "other": None, "opposite": None}
 _ORDINAL = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})(?:\s+(?:one|item|kind|type|stage|step|method|option|"
                       r"layer|ones?))?\b", re.IGNORECASE)
 # "the second one?", "and the last one?", "tell me more about the third kind": a message
@@ -141,7 +141,7 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
     last = last_answer(context)
     named = list(topics or [])
     ordinal = _ORDINAL.search(question)
-    if ordinal and ordinal.group(1).lower() == "other" and not points_into_list(question):
+    if ordinal and _ORDINALS[ordinal.group(1).lower()] is None and not points_into_list(question):
         ordinal = None  # "what other tools are there?" points at nothing
     items = [engine.passage(i) for i in last.get("items", []) if 0 <= i < len(engine.index.passages)]
     if ordinal and items and not named:
@@ -164,9 +164,21 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
     earlier = str(last.get("question") or "")
     if earlier and not named and is_follow_up(question):
         bare_is_enough = _NEW_SUBJECT.search(question) and not answer.declined and answer.support >= engine.strong
+        framed = _reframed(earlier, question) if _NEW_SUBJECT.search(question) else None
+        if framed is not None:
+            # "and recommendations?" after "which service for fraud detection?" is "which
+            # service for recommendations?", when that is at least as close as the bare words
+            candidate = engine.answer(framed, context_topic=topic, kinds=kinds)
+            fresh = candidate.lead is not None and candidate.lead.id not in (last.get("shown") or [])
+            if not candidate.declined and fresh and (answer.declined or candidate.support >= answer.support):
+                return engine.then(candidate) if asks_what_next(context.text) else candidate
         if not bare_is_enough:
             contextual = engine.answer(f"{earlier} {question}", context_topic=topic, kinds=kinds)
-            if not contextual.declined:
+            # "and recommendations?" after fraud detection: read with the question before, it
+            # finds that question's answer again; a new subject that stands on its own wins.
+            repeats = contextual.lead is not None and (contextual.lead.id in (last.get("shown") or [])
+                                                       or (topic is not None and contextual.entry == topic))
+            if not contextual.declined and not (repeats and _NEW_SUBJECT.search(question) and not answer.declined):
                 answer = contextual
     return engine.then(answer) if asks_what_next(context.text) else answer
 
@@ -199,6 +211,18 @@ def points_into_list(text: str) -> bool:
 def is_follow_up(text: str) -> bool:
     """A short message that leans on what was just said."""
     return len(text.split()) <= 8 and bool(_FOLLOW_UP.search(text))
+
+
+_FRAME = re.compile(r"^\W*((?:[\w'-]+\s+){0,4}?(?:for|of|about|with|in|on)\b)", re.IGNORECASE)
+_PREPOSITION = re.compile(r"^(?:for|of|about|with|in|on)\s+", re.IGNORECASE)
+
+
+def _reframed(earlier: str, question: str) -> str | None:
+    """The earlier question asked about the follow-up's new subject: its opening up to the
+    preposition that introduced the old subject, then the new one."""
+    frame = _FRAME.match(earlier)
+    subject = _PREPOSITION.sub("", _NEW_SUBJECT.sub("", question).strip(" ?.!,"))
+    return f"{frame.group(1)} {subject}?" if frame and subject else None
 
 
 _NEW_SUBJECT = re.compile(r"^\W*(?:and|what about|how about)\b", re.IGNORECASE)
