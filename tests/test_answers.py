@@ -255,3 +255,8 @@ def test_and_a_new_subject_is_the_last_question_asked_about_it(agent):
 def test_the_opposite_of_one_of_two_is_the_other(agent):
     assert "Amazon Polly" in answer(agent, "which service does text to speech?", "opposite")
     assert "Amazon Transcribe" in answer(agent, "and the opposite?", "opposite").split("\n")[0]
+
+
+def test_a_follow_up_after_a_guide_step_leans_on_that_step(agent):
+    assert "Step 5" in answer(agent, "do I have to configure the additional settings?", "in-there")
+    assert "Git repositories" in answer(agent, "what's in there?", "in-there")

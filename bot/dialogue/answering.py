@@ -110,7 +110,7 @@ _POINTER = re.compile(rf"^\W*(?:(?:and|so|ok|okay|what about|how about|then)\W+)
 _FOLLOW_UP = re.compile(r"^\W*(?:and|so|but|then|also|ok|okay|found it|now|what about|how about|how|why|by how much|"
                         r"which|is it|"
                         r"does it|can it|are they|do they)\b|\b(?:it|its|they|them|their|this|that|these|those|each|"
-                        r"one|ones)\b", re.IGNORECASE)
+                        r"one|ones|in there)\b", re.IGNORECASE)
 
 
 def say_english_only(context: ActionContext) -> bool:
@@ -162,8 +162,11 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
             return pointed
     answer = engine.answer(question, topics=named, context_topic=topic, kinds=kinds)
     earlier = str(last.get("question") or "")
-    if earlier and not named and is_follow_up(question):
-        bare_is_enough = _NEW_SUBJECT.search(question) and not answer.declined and answer.support >= engine.strong
+    # "images only?": a few words with no subject of their own lean on the last question too
+    short = len(re.findall(r"\w+", question)) <= 2
+    if earlier and not named and (is_follow_up(question) or short):
+        stands_alone = _NEW_SUBJECT.search(question) or not is_follow_up(question)
+        bare_is_enough = stands_alone and not answer.declined and answer.support >= engine.strong
         framed = _reframed(earlier, question) if _NEW_SUBJECT.search(question) else None
         if framed is not None:
             # "and recommendations?" after "which service for fraud detection?" is "which

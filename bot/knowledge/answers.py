@@ -204,7 +204,7 @@ class AnswerEngine:
                         and p.step == number), None)
         if heading is None:
             return None
-        return Answer(f"step {number}", heading, self.children(heading), entry_id, 1.0)
+        return Answer(heading.text, heading, self.children(heading), entry_id, 1.0)  # what a follow-up leans on
 
     def answer(self, question: str, *, topics: Iterable[str] = (), context_topic: str | None = None,
                kinds: Iterable[str] = (), exclude: Iterable[int] = ()) -> Answer:
