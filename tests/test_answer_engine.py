@@ -254,3 +254,9 @@ def test_a_term_the_notes_use_word_for_word_is_never_declined_as_far_away(engine
                           course.knowledge)
     assert not strict.answer("what does fully managed mean?").declined  # the notes say "fully managed"
     assert strict.answer("what does fully automatic mean?").declined
+
+
+def test_a_sentence_that_announces_reasons_comes_with_them(engine, course):
+    announcing = next(p for p in engine.index.passages if "for two reasons" in p.text)
+    said = [p.text for p in engine._announced(announcing)]  # noqa: SLF001
+    assert said and said[0].startswith("First,") and len(said) <= 6

@@ -29,6 +29,8 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.passages import BULLET, FROM_NOTES, HEADING, NOTE, Passage
 
 _URL = re.compile(r"https?://\S+")
+_ANNOUNCES = re.compile(r"\b(?:reasons|the following|as follows|several ways|these steps)\b|:\s*$", re.IGNORECASE)
+MAX_ANNOUNCED = 6  # sentences of a bullet said after one that announces them
 RRF_K = 10
 RUNNER_UP = 0.85  # a second passage is said when it scores at least this share of the first
 ROUTER_ENTRIES = 5
@@ -234,6 +236,7 @@ class AnswerEngine:
         more = list(self._completion(lead))
         more += self._items_of_intros([lead, *more], question=question)
         aside = self._runner_up(lead, more, notes, scores)
+        aside += [p for a in aside for p in self._announced(a) if p not in more and p is not lead]
         aside += self._items_of_intros(aside, shown=[lead, *more])
         return Answer(question, lead, more, lead.entry or best_entry, support, ranked=ranked, aside=aside)
 
@@ -410,6 +413,8 @@ class AnswerEngine:
         if children:
             return children
         group = self.group(lead)
+        if self._announced(lead):
+            return ([group[0]] if lead.position > 0 else []) + self._announced(lead)
         if lead.position > 0 and lead.group.startswith(BULLET):  # a sentence of a long bullet: its definition
             return [group[0]]
         if lead.parent is not None:
@@ -421,6 +426,13 @@ class AnswerEngine:
             if len(siblings) <= 12 and (parent.kind == NOTE or short):
                 return [parent, *(p for p in siblings if p is not lead)]
         return []
+
+    def _announced(self, passage: Passage) -> list[Passage]:
+        """"... for two reasons.": the sentences of the same bullet after it, which are what
+        it announces."""
+        if not (passage.group.startswith(BULLET) and _ANNOUNCES.search(passage.text)):
+            return []
+        return [p for p in self.group(passage) if p.position > passage.position][:MAX_ANNOUNCED]
 
     def _items_of_intros(self, lines: list[Passage], shown: Iterable[Passage] = (), question: str = ""
                          ) -> list[Passage]:
