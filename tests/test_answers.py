@@ -260,3 +260,8 @@ def test_the_opposite_of_one_of_two_is_the_other(agent):
 def test_a_follow_up_after_a_guide_step_leans_on_that_step(agent):
     assert "Step 5" in answer(agent, "do I have to configure the additional settings?", "in-there")
     assert "Git repositories" in answer(agent, "what's in there?", "in-there")
+
+
+def test_which_one_does_something_is_the_item_of_the_list_that_says_so(agent):
+    answer(agent, "what are the feature selection methods?", "which-one")
+    assert "Wrapper methods" in answer(agent, "and which one risks overfitting?", "which-one").split("\n")[0]

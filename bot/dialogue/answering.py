@@ -160,6 +160,13 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
             pointed = engine.answer(question, topics=named, context_topic=topic, kinds=kinds)
             pointed.pointed = True
             return pointed
+    chosen = _item_asked_for(engine, question, items) if items and points_into_list(question) \
+        and _WHICH_ONE.search(question) else None
+    if chosen is not None:
+        # "and which one risks overfitting?": the item of the list just shown that says so
+        pointed = Answer(chosen.text, chosen, [*_rest_of_bullet(engine, chosen), *engine.children(chosen)],
+                         chosen.entry, 1.0, pointed=True)
+        return pointed
     answer = engine.answer(question, topics=named, context_topic=topic, kinds=kinds)
     earlier = str(last.get("question") or "")
     # "images only?": a few words with no subject of their own lean on the last question too
@@ -186,6 +193,18 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
     return engine.then(answer) if asks_what_next(context.text) else answer
 
 
+_WHICH_ONE = re.compile(r"\bwhich\s+(?:one|of them|of these|of those|is|are)\b", re.IGNORECASE)
+
+
+def _item_asked_for(engine: Any, question: str, items: list[Any]) -> Any:
+    """The one item of the list whose words hold most of what the question asks, if one does."""
+    terms, idf = engine.index.notes.terms, engine.index.notes.idf
+    asked = set(terms(question))
+    scores = [sum(idf.get(t, 0.0) for t in asked & set(terms(item.text))) for item in items]
+    best = max(scores, default=0.0)
+    return items[scores.index(best)] if best > 0 and scores.count(best) == 1 else None
+
+
 _ASKS_MORE = re.compile(r"\bexamples?\b", re.IGNORECASE)  # "an example of the second one?" is the engine's
 
 
@@ -207,8 +226,9 @@ def _position(word: str, items: list[Any], shown: list[Any]) -> int:
 
 
 def points_into_list(text: str) -> bool:
-    """Whether a message is only a pointer into the last list ("the second one?")."""
-    return bool(_POINTER.search(text))
+    """Whether a message is only a pointer into the last list ("the second one?"), or asks
+    which of its items does something ("and which one risks overfitting?")."""
+    return bool(_POINTER.search(text)) or (len(text.split()) <= 8 and bool(_WHICH_ONE.search(text)))
 
 
 def is_follow_up(text: str) -> bool:
