@@ -41,8 +41,8 @@ def test_out_of_scope_messages_get_no_course_answer(agent):
 
 
 def test_compare_names_both_sides(agent):
-    text = answer(agent, "c5 vs p3 whats the difference")
-    assert "Amazon EC2 C5 and C5n instances" in text and "Amazon EC2 P3 instances" in text
+    text = answer(agent, "c5 vs p3 whats the difference").casefold()
+    assert "amazon ec2 c5 and c5n instances" in text and "amazon ec2 p3 instances" in text
 
 
 def test_compare_with_the_previous_topic(agent):
