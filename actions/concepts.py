@@ -105,7 +105,8 @@ def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offe
         elsewhere = answer.lead is not None and not context.answers.mentions(answer.lead, named[0])
         answer = (context.answers.overview(named[0])
                   or (context.answers.definition(named[0]) if elsewhere else None) or answer)
-    if not answer.declined and len(named) == 1:
+    if not answer.declined and len(named) == 1 and answer.lead is not None and context.answers.mentions(
+            answer.lead, named[0]):
         answer.entry = named[0]  # the conversation's topic is what the student named ("clustering")
     events = say_answer(context, answer)
     entry = context.knowledge.get(answer.entry or "")

@@ -265,3 +265,10 @@ def test_a_follow_up_after_a_guide_step_leans_on_that_step(agent):
 def test_which_one_does_something_is_the_item_of_the_list_that_says_so(agent):
     answer(agent, "what are the feature selection methods?", "which-one")
     assert "Wrapper methods" in answer(agent, "and which one risks overfitting?", "which-one").split("\n")[0]
+
+
+def test_a_new_subject_that_names_a_topic_is_still_the_last_question_about_it(agent):
+    assert "P3" in answer(agent, "which instance is fastest for ML training?", "framed-topic")
+    text = answer(agent, "and for compute-intensive workloads like inference?", "framed-topic")
+    assert "C5" in text.split("\n")[0]
+    assert "C5" in answer(agent, "how is that different from P3?", "framed-topic")  # "that" is C5, not inference

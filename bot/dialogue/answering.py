@@ -169,19 +169,20 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
         return pointed
     answer = engine.answer(question, topics=named, context_topic=topic, kinds=kinds)
     earlier = str(last.get("question") or "")
+    framed = _reframed(earlier, question) if earlier and _NEW_SUBJECT.search(question) else None
+    if framed is not None:
+        # "and recommendations?" after "which service for fraud detection?" is "which service
+        # for recommendations?" (the topic it names, if any, is the new subject's), when that
+        # is at least as close as the bare words
+        candidate = engine.answer(framed, topics=named, context_topic=topic, kinds=kinds)
+        fresh = candidate.lead is not None and candidate.lead.id not in (last.get("shown") or [])
+        if not candidate.declined and fresh and (answer.declined or candidate.support >= answer.support):
+            return engine.then(candidate) if asks_what_next(context.text) else candidate
     # "images only?": a few words with no subject of their own lean on the last question too
     short = len(re.findall(r"\w+", question)) <= 2
     if earlier and not named and (is_follow_up(question) or short):
         stands_alone = _NEW_SUBJECT.search(question) or not is_follow_up(question)
         bare_is_enough = stands_alone and not answer.declined and answer.support >= engine.strong
-        framed = _reframed(earlier, question) if _NEW_SUBJECT.search(question) else None
-        if framed is not None:
-            # "and recommendations?" after "which service for fraud detection?" is "which
-            # service for recommendations?", when that is at least as close as the bare words
-            candidate = engine.answer(framed, context_topic=topic, kinds=kinds)
-            fresh = candidate.lead is not None and candidate.lead.id not in (last.get("shown") or [])
-            if not candidate.declined and fresh and (answer.declined or candidate.support >= answer.support):
-                return engine.then(candidate) if asks_what_next(context.text) else candidate
         if not bare_is_enough:
             contextual = engine.answer(f"{earlier} {question}", context_topic=topic, kinds=kinds)
             # "and recommendations?" after fraud detection: read with the question before, it
