@@ -46,6 +46,22 @@ CREATE TABLE IF NOT EXISTS locks (
 T = TypeVar("T")
 
 
+def _set_up(db: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+    """Runs the set-up statements, waiting out another process that sets up the same file:
+    switching a new file to WAL answers "database is locked" at once, without SQLite's busy
+    wait, when two servers start together (it failed one of them in CI)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    for statement in statements:
+        while True:
+            try:
+                db.execute(statement)
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
 class _Database:
     """One connection to the file, shared by the threads, with a write-transaction helper."""
 
@@ -56,9 +72,7 @@ class _Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                        check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._db.execute(schema)
+            _set_up(self._db, ("PRAGMA journal_mode=WAL", f"PRAGMA synchronous={synchronous}", schema))
         except (OSError, sqlite3.Error) as error:
             raise ConfigError(
                 f"cannot open the conversation database {self.path}: {error}; check the tracker_store "
