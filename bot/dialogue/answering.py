@@ -16,7 +16,7 @@ from typing import Any
 from bot.dialogue.actions import ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.answers import Answer
-from bot.knowledge.composition import answer_lines, source_of
+from bot.knowledge.composition import answer_lines, nesting, source_of
 from bot.knowledge.passages import BULLET, HEADING
 
 LAST_ANSWER = "last_answer"
@@ -58,15 +58,8 @@ def list_items(answer: Answer) -> list[int]:
         if passage.parent in shown and not (one_bullet and any(p.group == passage.group
                                                                 for p in lists.get(passage.parent, []))):
             lists.setdefault(passage.parent, []).append(passage)
-
-    def depth(passage_id: int) -> int:
-        level, seen = 0, set()
-        while passage_id in shown and passage_id not in seen:
-            seen.add(passage_id)
-            passage_id, level = shown[passage_id].parent, level + 1
-        return level
-
-    candidates = [(depth(parent), -parent, items) for parent, items in lists.items() if len(items) >= 2]
+    candidates = [(nesting(shown[parent], shown), -parent, items) for parent, items in lists.items()
+                  if len(items) >= 2]
     return [p.id for p in max(candidates, key=lambda c: c[:2])[2]] if candidates else []
 
 

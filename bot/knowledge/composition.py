@@ -33,7 +33,7 @@ def answer_lines(answer: Answer, knowledge: KnowledgeBase) -> list[str]:
         if passage.parent in ids:
             label = _label(passage, knowledge)
             parent = by_id[passage.parent]
-            bullet = "  " * _depth(parent, by_id) + "- "   # an item of an item is indented under it
+            bullet = "  " * nesting(parent, by_id) + "- "   # an item of an item is indented under it
             if label and label.casefold() not in parent.text.casefold():
                 lines.append(f"{bullet}{label}: {passage.text}")
             else:
@@ -45,7 +45,7 @@ def answer_lines(answer: Answer, knowledge: KnowledgeBase) -> list[str]:
     return lines
 
 
-def _depth(passage: Passage, shown: dict[int, Passage]) -> int:
+def nesting(passage: Passage, shown: dict[int, Passage]) -> int:
     """How many of the shown passages `passage` is nested under."""
     depth, seen = 0, {passage.id}
     while passage.parent in shown and passage.parent not in seen:
