@@ -97,6 +97,10 @@ def test_words_the_course_never_uses_give_a_question_away_but_typos_and_everyday
     assert vocabulary.unknown_products("what is SageMaker Autopilot") == ["autopilot"]
     assert vocabulary.unknown_products("what is Amazon SageMaker") == []
     assert vocabulary.corrected("open the notebok") == "open the notebook"
+    # A typo students make often is known (it is no sign of a near miss), and still corrected
+    # into the word the course writes, so that the notes' lexical index finds it.
+    typo_known = Vocabulary({*vocabulary.known, stem("notebok")}, [], set(), {stem(w): w for w in course})
+    assert typo_known.unknown("notebok") == [] and typo_known.corrected("a notebok") == "a notebook"
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +138,27 @@ def test_lists_stay_lists(engine, course):
 def test_near_misses_are_declined_naming_why(engine, question):
     answer = engine.answer(question)
     assert answer.declined and answer.reason.startswith("the course never")
+
+
+def test_the_notes_overrule_out_of_scope_only_where_they_hold_the_questions_words(engine):
+    engine.index.thresholds["lexical_overrule"] = 0.45
+    try:
+        assert engine.clearly_answers(engine.answer("how do I get one prediction at a time"))
+        assert not engine.clearly_answers(engine.answer("how do i make a VPC with public and private subnets"))
+    finally:
+        del engine.index.thresholds["lexical_overrule"]
+
+
+def test_a_typo_the_knowledge_base_lists_as_an_alias_is_still_corrected_to_the_notes_word(engine):
+    # knowledge/services.yml lists "rekogntion" among Rekognition's aliases, for the entity matcher
+    assert engine.index.vocabulary.corrected("amazon rekogntion what is it") == "amazon rekognition what is it"
+
+
+def test_the_overrule_threshold_is_the_median_held_out_questions_support():
+    from bot.knowledge.index_build import _overrule
+
+    supports = [(s / 10, False, False) for s in (9, 1, 5, 3, 7)]
+    assert _overrule(supports) == 0.5 and _overrule([]) == 0.0
 
 
 def test_a_guides_step_is_the_notes_step_and_what_now_is_the_next_one(engine, course):

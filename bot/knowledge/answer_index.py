@@ -56,7 +56,7 @@ class AnswerIndex:
         notes_index = LexicalIndex.build([texts[i] for i in note_ids], stop_words)
         entries_index = LexicalIndex.build([texts[i] for i in entry_ids], stop_words)
         vocabulary = build_vocabulary(course_words(passages, knowledge), list(asked), stop_words,
-                                      top_n_list("en", COMMON_WORDS))
+                                      top_n_list("en", COMMON_WORDS), written_words(passages, knowledge))
         vectors = embed(texts) if embed is not None else None
         return cls(passages, notes_index, entries_index, note_ids, entry_ids, vocabulary, {}, vectors)
 
@@ -128,13 +128,20 @@ def course_words(passages: list[Passage], knowledge: KnowledgeBase) -> list[str]
     return [*notes, *(form for entry in knowledge for form in entry.surface_forms)]
 
 
+def written_words(passages: list[Passage], knowledge: KnowledgeBase) -> list[str]:
+    """The texts that spell the course's words right: the notes and the topics' names (their
+    aliases hold the typos students make, "rekogntion", for the entity matcher to find)."""
+    return [*(search_text(p) for p in passages if p.kind in FROM_NOTES), *(entry.name for entry in knowledge)]
+
+
 def build_vocabulary(course: list[str], asked: list[str], stop_words: frozenset[str],
-                     common: list[str]) -> Vocabulary:
+                     common: list[str], written_from: list[str] | None = None) -> Vocabulary:
     """The words the course and students' in-scope questions use, as stems; and how the
-    course writes each stem, to correct a typo back into a word."""
+    course writes each stem (in `written_from`, by default `course`), to correct a typo
+    back into a word."""
     known = {stem(word) for text in [*course, *asked] for word in words(text)}
     written: dict[str, str] = {}
-    for text in course:
+    for text in course if written_from is None else written_from:
         for word in words(text):
             written.setdefault(stem(word), word)
     return Vocabulary(known, common, stop_words, written)

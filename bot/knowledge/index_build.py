@@ -18,10 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.answer_index import AnswerIndex, build_vocabulary, course_words
+from bot.knowledge.answer_index import (
+    AnswerIndex,
+    build_vocabulary,
+    course_words,
+    written_words,
+)
 from bot.knowledge.answers import AnswerEngine
 
 MAX_IN_SCOPE_DECLINED = 0.02
+# The notes overrule the NLU's "out of scope" only for a question they hold at least as much
+# of as they hold of a typical (the median) held-out in-scope question; see `_overrule`.
+OVERRULE_QUANTILE = 0.5
 FOLDS = 5
 NOTES_GLOB = "*.md"
 
@@ -51,7 +59,7 @@ def calibrate(index: AnswerIndex, knowledge: Any, questions: list[str], others: 
     did not contribute to (so that its words are as new as a student's), against the
     out-of-scope examples."""
     full = index.vocabulary
-    course = course_words(index.passages, knowledge)
+    course, written = course_words(index.passages, knowledge), written_words(index.passages, knowledge)
     order = list(range(len(questions)))
     random.Random(seed).shuffle(order)
     folds = [order[k::FOLDS] for k in range(FOLDS)] if questions else []
@@ -63,13 +71,28 @@ def calibrate(index: AnswerIndex, knowledge: Any, questions: list[str], others: 
         for fold in folds:
             held = set(fold)
             index.vocabulary = build_vocabulary(course, [q for i, q in enumerate(questions) if i not in held] + others,
-                                                full.stop_words, sorted(full.common))
+                                                full.stop_words, sorted(full.common), written)
             inside += [_signals(engine, questions[i]) for i in fold]
         index.vocabulary = full
         outside = [_signals(engine, text) for text in out_of_scope]
         floor, strong = _best_pair(inside, outside)
         thresholds[f"{mode}_floor"], thresholds[f"{mode}_strong"] = floor, strong
+        if mode == "lexical":
+            thresholds["lexical_overrule"] = _overrule(inside)
     return thresholds
+
+
+def _overrule(inside: list[tuple[float, bool, bool]]) -> float:
+    """The lexical support under which the notes do not overrule the NLU's "out of scope".
+
+    A near miss ("how do I attach an EBS volume to an EC2 instance") is close to a passage
+    in meaning, but that passage holds few of its words. The rule only meets what the NLU
+    calls out of scope, so the in-scope questions it costs are the NLU's few mistakes there
+    that the notes hold less of than usual."""
+    supports = sorted(support for support, _, _ in inside)
+    if not supports:
+        return 0.0
+    return round(supports[int(OVERRULE_QUANTILE * (len(supports) - 1))], 4)
 
 
 def _signals(engine: AnswerEngine, text: str) -> tuple[float, bool, bool]:

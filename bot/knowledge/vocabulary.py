@@ -29,8 +29,10 @@ class Vocabulary:
         self._words = dict(words_of or {})     # stem -> a word the course writes it as
         self.common = frozenset(common)        # everyday English words
         self.stop_words = frozenset(stop_words)
+        # The stems a typo is corrected to: those the course writes (a typo students often
+        # make, "notebok", is known, but the notes never hold it).
         self._by_length: dict[int, list[str]] = {}
-        for term in sorted(self.known):  # sorted: the same correction in every process
+        for term in sorted(self._words):  # sorted: the same correction in every process
             self._by_length.setdefault(len(term), []).append(term)
 
     def unknown(self, text: str) -> list[str]:
@@ -55,13 +57,13 @@ class Vocabulary:
         def fix(match: re.Match) -> str:
             word = match.group(0)
             lower = word.lower()
-            if len(lower) < 5 or lower in self.common or stem(lower) in self.known or lower in self.stop_words:
+            if len(lower) < 5 or lower in self.common or stem(lower) in self._words or lower in self.stop_words:
                 return word
             term = stem(lower)
             for size in (len(term), len(term) - 1, len(term) + 1):
                 for other in self._by_length.get(size, ()):
                     if _one_edit(term, other):
-                        return self._words.get(other, word)
+                        return self._words[other]
             return word
 
         return re.sub(r"[A-Za-z]+", fix, text)
