@@ -84,11 +84,20 @@ class ActionOutOfScope(Action):
         confidence = (context.tracker.latest_message.parse.get("intent") or {}).get("confidence", 0.0) \
             if context.tracker.latest_message else 0.0
         # A follow-up ("how big are they usually?") reads as out of scope on its own; asked
-        # with the question before it, the answer's support is what counts.
-        sure = confidence >= SURE_OUT_OF_SCOPE and not (is_follow_up(context.text) and last_answer(context))
-        if not answer.declined and (answer.support < engine.strong or sure):
+        # with the question before it, the answer's support is what counts, as its words
+        # are mostly the question before it.
+        follow_up = is_follow_up(context.text) and bool(last_answer(context))
+        sure = confidence >= SURE_OUT_OF_SCOPE and not follow_up
+        answered = answer.support >= engine.strong if follow_up else engine.clearly_answers(answer)
+        if not answer.declined and (sure or not answered):
             answer.declined, answer.reason = True, "the NLU reads it as out of scope"
-        return say_answer(context, answer)
+            if answer.support >= engine.strong:  # a near miss: name what it is near
+                answer.nearest = answer.nearest or answer.entry
+        if answer.declined:
+            return say_answer(context, answer)
+        # The notes answer it: as the course question it is ("what is Amazon Elastic
+        # Inference?" is its callout, not the first line about inference).
+        return answer_from_course(context, offer_example=True)
 
 
 def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offer_example: bool = False

@@ -176,6 +176,19 @@ def test_a_near_miss_is_declined_and_names_what_the_course_covers(agent):
     assert reply["custom"]["declined"] is True and reply["text"].startswith("The course doesn't cover that")
 
 
+@pytest.mark.parametrize("text, declined", [
+    ("how do I label my images with SageMaker Ground Truth", True),   # the notes hold few of its words
+    ("how do I get one prediction at a time", False),                 # they hold all of them
+])
+def test_a_message_leaning_out_of_scope_is_answered_only_where_the_notes_clearly_do(agent, text, declined):
+    parse = {**agent.parse(text), "leans_out_of_scope": True}
+    replies = agent.dialogue.handle(f"leaning-{declined}", text, parse)
+    said = "\n".join(reply.get("text", "") for reply in replies)
+    assert any((reply.get("custom") or {}).get("declined") for reply in replies) is declined, said
+    if not declined:
+        assert "one prediction at a time" in said
+
+
 def test_coursebot_test_answers_reports_by_section_and_writes_the_misses(course_copy, tmp_path):
     import json
 

@@ -222,6 +222,33 @@ def test_calibration_never_trades_more_accuracy_than_allowed():
     assert kept.intent["name"] == "a"
 
 
+def test_an_in_scope_answer_that_leans_out_of_scope_is_marked_so(tmp_path):
+    # 100 held-out in-scope messages give out_of_scope 0.000 to 0.495 of their share; 5% may lean.
+    predictions = [ranked(("a", 1 - i / 200), ("out_of_scope", i / 200)) for i in range(100)]
+    labels = ["a"] * 100
+    fallback = FallbackClassifier(threshold=0.0, ambiguity_threshold=0.0, max_out_of_scope_lean=0.05)
+    fallback.calibrate(predictions, labels)
+    leaning = sum(p.intent_ranking[1]["confidence"] >= fallback.lean_ for p in predictions)
+    assert leaning == 5
+    fallback.persist(tmp_path)
+    loaded = FallbackClassifier.load(tmp_path, {"threshold": 0.0, "ambiguity_threshold": 0.0})
+    for component in (fallback, loaded):
+        near_miss, course = ranked(("a", 0.51), ("out_of_scope", 0.49)), ranked(("a", 0.8), ("out_of_scope", 0.2))
+        component.process(near_miss)
+        component.process(course)
+        assert near_miss.intent["name"] == "a" and near_miss.as_parse()["leans_out_of_scope"] is True
+        assert course.intent["name"] == "a" and "leans_out_of_scope" not in course.as_parse()
+
+
+def test_without_an_out_of_scope_intent_nothing_leans():
+    predictions = [ranked(("a", 0.6), ("b", 0.4)) for _ in range(20)]
+    fallback = FallbackClassifier(threshold=0.0, ambiguity_threshold=0.0)
+    fallback.calibrate(predictions, ["a"] * 20)
+    message = ranked(("a", 0.6), ("b", 0.4))
+    fallback.process(message)
+    assert fallback.lean_ > 1 and not message.leans_out_of_scope
+
+
 def test_a_message_of_words_the_training_never_used_falls_back_whatever_its_confidence(tmp_path):
     data = TrainingData([example("what is a gizmo", "ask"), example("hello there", "greet")])
     fallback = FallbackClassifier(threshold=0.1, ambiguity_threshold=0.0)

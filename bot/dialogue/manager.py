@@ -118,6 +118,8 @@ class DialogueManager:
         last = tracker.slots.get("last_answer")
         earlier = str(last.get("question") or "") if isinstance(last, dict) else ""
         listed = bool(last.get("items")) and not tracker.active_loop if isinstance(last, dict) else False
+        # Inside a form a message answers the form's question, however it leans.
+        parse = parse if tracker.active_loop else self.routing.out_of_scope_if_leaning(parse)
         parse = self.routing.route(text, self.explicit.apply(text, parse), self.answers, earlier, listed)
         user = UserUttered(text, parse)
         tracker.add(user)

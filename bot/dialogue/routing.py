@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.dialogue.answering import asks_what_next, points_into_list
 from bot.dialogue.form_answers import is_question
+from bot.nlu.message import LEANS_OUT_OF_SCOPE
 
 # A request, even when worded as a question: a polite one ("can you create ...", "please"),
 # one about what the student started, or one carrying something to act on (a quoted text,
@@ -56,6 +57,21 @@ class QuestionRouting:
     reroute_intents: tuple[str, ...] = ()
     own_resource_intents: tuple[str, ...] = ()
     answer_intent: str | None = None   # the question intent such a message becomes
+    out_of_scope_intent: str | None = None  # the intent a message leaning out of scope becomes
+
+    def out_of_scope_if_leaning(self, parse: dict[str, Any]) -> dict[str, Any]:
+        """A message the NLU gave a course intent but marked as leaning out of scope ("how
+        do I label my images with SageMaker Ground Truth?") is out of scope here, and its
+        action answers it only where the course's notes clearly do. Its own intent stays in
+        the ranking and in `routed_from`."""
+        intent = (parse.get("intent") or {}).get("name")
+        if not parse.get(LEANS_OUT_OF_SCOPE) or self.out_of_scope_intent in (None, intent):
+            return parse
+        ranking = parse.get("intent_ranking") or []
+        share = sum(r.get("confidence", 0.0) for r in ranking if r.get("name") == self.out_of_scope_intent)
+        top = {"name": self.out_of_scope_intent, "confidence": round(share, 4)}
+        return {**parse, "intent": top, "routed_from": intent,
+                "intent_ranking": [top, *(r for r in ranking if r.get("name") != top["name"])]}
 
     def route(self, text: str, parse: dict[str, Any], answers: Any, earlier: str = "", listed: bool = False
               ) -> dict[str, Any]:

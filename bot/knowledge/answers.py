@@ -89,6 +89,20 @@ class AnswerEngine:
         """The support below which no passage is close to a question."""
         return self.index.thresholds.get(f"{'dense' if self.dense else 'lexical'}_floor", 0.0)
 
+    @property
+    def overrule(self) -> float:
+        """The share of a question's weight (see `_lexical_support`) the best passage must
+        hold for the notes to answer what the NLU calls out of scope."""
+        return self.index.thresholds.get("lexical_overrule", 0.0)
+
+    def clearly_answers(self, answer: Answer) -> bool:
+        """Whether the notes answer `answer`'s question even though the NLU reads it as out
+        of scope: the answer is close in meaning and its passage holds the question's words.
+        Closeness alone is not enough for a near miss: "how do I attach an EBS volume to an
+        EC2 instance" is close to the notes' EC2 lines, which hold little of what it asks."""
+        return (not answer.declined and answer.support >= self.strong
+                and self._lexical_support(answer.question) >= self.overrule)
+
     @classmethod
     def load(cls, model_dir: Any, knowledge: KnowledgeBase, embed: Callable[[list[str]], Any] | None = None,
              ) -> AnswerEngine:
@@ -225,8 +239,10 @@ class AnswerEngine:
         best_entry = next((self.index.passages[i].entry for i in entries if self.index.passages[i].entry), None)
         declined, reason = self._declines(question, support, topics)
         if declined:
+            # "the nearest thing the course covers" is worth naming for a near miss only,
+            # not for "tell me a joke"
             return Answer(question, None, support=support, declined=True, reason=reason,
-                          nearest=best_entry, ranked=ranked)
+                          nearest=best_entry if support >= self.floor else None, ranked=ranked)
         lead = self._lead(notes, entries, kinds, topics)
         if lead is not None and lead.kind == HEADING:
             lead = self._sharper(lead, question, notes)

@@ -10,6 +10,7 @@ from typing import Any
 # ("say 'the pipeline has six stages' out loud"), not how they ask.
 _QUOTED = re.compile(r"\"[^\"]*\s[^\"]*\"|“[^”]*\s[^”]*”|‘[^’]*\s[^’]*’|(?<!\w)'[^']*\s[^']*'(?!\w)")
 QUOTED_PLACEHOLDER = "text"
+LEANS_OUT_OF_SCOPE = "leans_out_of_scope"   # a parse key only CourseBot's NLU sets
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Message:
     # Featurizers' output by featurizer name (dense NumPy vectors or sparse rows);
     # classifiers read them. Never part of the parse result.
     features: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The fallback classifier's mark on an in-scope intent given with a real out-of-scope share.
+    leans_out_of_scope: bool = False
 
     def quoted_spans(self) -> list[tuple[int, int]]:
         """Where the quoted passages of two or more words are (quotes included)."""
@@ -60,5 +63,8 @@ class Message:
 
     def as_parse(self) -> dict[str, Any]:
         """The parse result in the shape of Rasa's /model/parse."""
-        return {"text": self.text, "intent": self.intent or {"name": None, "confidence": 0.0},
-                "entities": self.entities, "intent_ranking": self.intent_ranking}
+        parse = {"text": self.text, "intent": self.intent or {"name": None, "confidence": 0.0},
+                 "entities": self.entities, "intent_ranking": self.intent_ranking}
+        if self.leans_out_of_scope:
+            parse[LEANS_OUT_OF_SCOPE] = True
+        return parse

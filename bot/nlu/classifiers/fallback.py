@@ -9,6 +9,14 @@ pair that catches the most out-of-scope messages (or, without any, the most wron
 answers) while costing at most `max_accuracy_drop` of in-scope accuracy; among equals,
 the strictest.
 
+A message the classifier gives to an in-scope intent while still giving out-of-scope a
+real share ("how do I label my images with SageMaker Ground Truth": a course intent, with
+P(out_of_scope) far above what course questions get) keeps its intent and is marked as
+leaning out of scope (`"leans_out_of_scope": true` in the parse); the dialogue then treats
+it as out of scope, which answers it only if the course's notes clearly do. With
+`out_of_scope_lean: auto` the share is chosen on the same held-out predictions: the lowest
+that at most `max_out_of_scope_lean` of in-scope messages reach.
+
 A message none of whose words the training data ever used, and in which no entity was
 found ("qwzx plorp vrenk"), is nlu_fallback whatever the classifier says: it can only
 guess there, and a guess that moves with every training run must not steer anything.
@@ -41,13 +49,15 @@ class FallbackClassifier(Component):
     gives = (INTENT,)
     calibrates = True
     defaults = {"threshold": AUTO, "ambiguity_threshold": AUTO, "max_accuracy_drop": 0.005,
-                "out_of_scope_intents": ["out_of_scope"]}
+                "out_of_scope_intents": ["out_of_scope"], "out_of_scope_lean": AUTO,
+                "max_out_of_scope_lean": 0.05}
 
     def __init__(self, **options: Any):
         super().__init__(**options)
         self.threshold_ = self.options["threshold"] if self.options["threshold"] != AUTO else 0.3
         self.margin_ = (self.options["ambiguity_threshold"]
                         if self.options["ambiguity_threshold"] != AUTO else 0.05)
+        self.lean_ = self.options["out_of_scope_lean"] if self.options["out_of_scope_lean"] != AUTO else 1.01
         self.calibration_: dict[str, Any] = {}
         self.vocabulary_: frozenset[str] = frozenset()
 
@@ -55,17 +65,41 @@ class FallbackClassifier(Component):
         self.vocabulary_ = frozenset().union(*(words(m.intent_text()) for m in training.messages))
 
     def validate_options(self) -> None:
-        for key in ("threshold", "ambiguity_threshold", "max_accuracy_drop"):
+        for key in ("threshold", "ambiguity_threshold", "out_of_scope_lean", "max_accuracy_drop",
+                    "max_out_of_scope_lean"):
             value = self.options[key]
-            if not (value == AUTO and key != "max_accuracy_drop") and (
+            auto_allowed = not key.startswith("max_")
+            if not (value == AUTO and auto_allowed) and (
                     isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
-                raise self.option_error(key, "'auto' or a number from 0 to 1" if key != "max_accuracy_drop"
+                raise self.option_error(key, "'auto' or a number from 0 to 1" if auto_allowed
                                         else "a number from 0 to 1")
         intents = self.options["out_of_scope_intents"]
         if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
             raise self.option_error("out_of_scope_intents", "a list of intent names")
 
     def calibrate(self, predictions: list[Message], labels: list[str]) -> None:
+        self._calibrate_fallback(predictions, labels)
+        if self.options["out_of_scope_lean"] == AUTO:
+            self._calibrate_lean(predictions, labels)
+
+    def _calibrate_lean(self, predictions: list[Message], labels: list[str]) -> None:
+        """The lowest out-of-scope share that at most `max_out_of_scope_lean` of the held-out
+        in-scope messages reach (never when the data has no out-of-scope intent)."""
+        out_of_scope = set(self.options["out_of_scope_intents"])
+        shares = sorted((self._out_of_scope_share(m.intent_ranking) for m, label in zip(predictions, labels)
+                         if label not in out_of_scope), reverse=True)
+        if not shares or not out_of_scope & {r["name"] for m in predictions for r in m.intent_ranking}:
+            return
+        allowed = int(self.options["max_out_of_scope_lean"] * len(shares))
+        # just above the (allowed+1)-th highest share, so that at most `allowed` reach it
+        self.lean_ = min(1.01, round(shares[allowed] + 1e-4, 4)) if allowed < len(shares) else 0.0
+        self.calibration_["out_of_scope_lean"] = self.lean_
+
+    def _out_of_scope_share(self, ranking: list[dict[str, Any]]) -> float:
+        out_of_scope = self.options["out_of_scope_intents"]
+        return sum(r["confidence"] for r in ranking if r["name"] in out_of_scope)
+
+    def _calibrate_fallback(self, predictions: list[Message], labels: list[str]) -> None:
         import numpy as np
 
         auto_threshold = self.options["threshold"] == AUTO
@@ -115,6 +149,10 @@ class FallbackClassifier(Component):
         if top < self.threshold_ or top - second < self.margin_ or self._unknown_words_only(message):
             message.intent = {"name": FALLBACK_INTENT, "confidence": round(float(self.threshold_), 4)}
             message.intent_ranking = [dict(message.intent), *ranking]
+            return
+        out_of_scope, leaning = self.options["out_of_scope_intents"], self._out_of_scope_share(ranking)
+        message.leans_out_of_scope = bool(out_of_scope) and ranking[0]["name"] not in out_of_scope \
+            and leaning >= self.lean_
 
     def _unknown_words_only(self, message: Message) -> bool:
         found = words(message.intent_text())
@@ -122,13 +160,14 @@ class FallbackClassifier(Component):
 
     def persist(self, directory: Path) -> None:
         save_json(directory, _STATE, {"threshold": self.threshold_, "ambiguity_threshold": self.margin_,
-                                      "calibration": self.calibration_, "vocabulary": sorted(self.vocabulary_)})
+                                      "out_of_scope_lean": self.lean_, "calibration": self.calibration_, "vocabulary": sorted(self.vocabulary_)})
 
     @classmethod
     def load(cls, directory: Path, options: dict[str, Any]) -> FallbackClassifier:
         component = cls(**options)
         state = load_json(directory, _STATE)
         component.threshold_, component.margin_ = state["threshold"], state["ambiguity_threshold"]
+        component.lean_ = state.get("out_of_scope_lean", 1.01)
         component.calibration_ = state.get("calibration", {})
         component.vocabulary_ = frozenset(state["vocabulary"])
         return component
