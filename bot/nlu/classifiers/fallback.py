@@ -93,7 +93,6 @@ class FallbackClassifier(Component):
         allowed = int(self.options["max_out_of_scope_lean"] * len(shares))
         # just above the (allowed+1)-th highest share, so that at most `allowed` reach it
         self.lean_ = min(1.01, round(shares[allowed] + 1e-4, 4)) if allowed < len(shares) else 0.0
-        self.calibration_["out_of_scope_lean"] = self.lean_
 
     def _out_of_scope_share(self, ranking: list[dict[str, Any]]) -> float:
         out_of_scope = self.options["out_of_scope_intents"]
@@ -160,7 +159,8 @@ class FallbackClassifier(Component):
 
     def persist(self, directory: Path) -> None:
         save_json(directory, _STATE, {"threshold": self.threshold_, "ambiguity_threshold": self.margin_,
-                                      "out_of_scope_lean": self.lean_, "calibration": self.calibration_, "vocabulary": sorted(self.vocabulary_)})
+                                      "out_of_scope_lean": self.lean_, "calibration": self.calibration_,
+                                      "vocabulary": sorted(self.vocabulary_)})
 
     @classmethod
     def load(cls, directory: Path, options: dict[str, Any]) -> FallbackClassifier:
