@@ -154,6 +154,28 @@ def test_the_encoder_path_fine_tunes_persists_and_loads(tiny, tmp_path):
         assert before["intent"]["confidence"] == pytest.approx(after["intent"]["confidence"], abs=1e-3)
 
 
+def test_the_validation_model_borrows_the_entity_model_and_trains_the_rest_anew(tiny, monkeypatch):
+    """The entity model is trained once, on all the data; the validation model that
+    calibrates the fallback reuses it but learns its own intent model from its share."""
+    trained: list[int] = []
+    original = SpacyNerExtractor.train
+
+    def counting(self, training):
+        trained.append(len(training.messages))
+        original(self, training)
+
+    monkeypatch.setattr(SpacyNerExtractor, "train", counting)
+    project = load_project(tiny)
+    specs = [ComponentSpec("spacy_ner_extractor", {"epochs": 2}), ComponentSpec("ngram_featurizer", {}),
+             ComponentSpec("intent_classifier", {}), ComponentSpec("fallback_classifier", {})]
+    pipeline = NLUPipeline.build(specs, project.domain.intents)
+    steps: list[str] = []
+    pipeline.train(TrainingInput(project.nlu), lambda what, done, total: steps.append(what))
+    assert trained == [len(project.nlu.examples)]
+    assert "validation model: reusing spacy_ner_extractor" in steps
+    assert "validation model: training intent_classifier" in steps
+
+
 def test_fine_tuning_moves_the_encoder(tiny):
     import numpy as np
 

@@ -3,7 +3,9 @@
 Training runs the components in order on the examples. Components that calibrate
 themselves (the fallback's thresholds) learn from predictions on data the model did
 not see: a validation set when one is given, otherwise a stratified share of the
-training data held out for a first model, before the final one learns from all of it.
+training data held out for a validation model, while the final one learns from all of
+it. The validation model borrows the final model's costly components that calibration
+hardly depends on (`trains_once`: the entity model), so their training is paid once.
 
 Messages of the form `/intent{"entity": "value"}` skip the components and are taken
 at their word with full confidence, as Rasa does; buttons send such payloads.
@@ -51,10 +53,12 @@ class NLUPipeline:
         calibrating = [c for c in self.components if c.calibrates]
         if calibrating and validation is None:
             held_in, validation = split_for_validation(training)
-            first = NLUPipeline.build(self.specs, self.intents)
-            first._train_components(held_in, on_step, prefix="validation model: ")
-            predictions = first.predict_uncalibrated(validation.messages)
             self._train_components(training, on_step)
+            first = NLUPipeline.build(self.specs, self.intents)
+            first.components = [own if own.trains_once else fresh
+                                for own, fresh in zip(self.components, first.components, strict=True)]
+            first._train_components(held_in, on_step, validation_model=True)
+            predictions = first.predict_uncalibrated(validation.messages)
         else:
             self._train_components(training, on_step)
             predictions = self.predict_uncalibrated(validation.messages) if calibrating and validation else []
@@ -63,12 +67,20 @@ class NLUPipeline:
         if on_step:
             on_step("done", len(self.components), len(self.components))
 
-    def _train_components(self, training: TrainingInput, on_step: StepCallback | None, prefix: str = "") -> None:
+    def _train_components(self, training: TrainingInput, on_step: StepCallback | None, *,
+                          validation_model: bool = False) -> None:
+        """Trains each component in turn; a validation model's `trains_once` components
+        are the final model's, already trained, so they are only reused."""
         total = len(self.components)
+        prefix = "validation model: " if validation_model else ""
         for index, component in enumerate(self.components):
+            borrowed = validation_model and component.trains_once
             if on_step:
-                on_step(f"{prefix}training {component.name}", index, total)
-            component.train(training)
+                on_step(f"{prefix}{'reusing' if borrowed else 'training'} {component.name}", index, total)
+            if borrowed:
+                component.reuse(training)
+            else:
+                component.train(training)
 
     def embedder(self) -> Callable[[list[str]], Any] | None:
         """The pipeline's sentence encoder, for other uses of the very vectors parsing

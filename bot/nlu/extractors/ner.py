@@ -28,6 +28,7 @@ _PIPELINE = "spacy"
 class SpacyNerExtractor(Component):
     name = "spacy_ner_extractor"
     gives = (ENTITIES,)
+    trains_once = True
     defaults = {
         "epochs": 20,
         "dropout": 0.2,
