@@ -73,9 +73,11 @@ class Component(ABC):
     calibrates: ClassVar[bool] = False
     # True for components whose training is costly and whose findings the calibration
     # hardly reads (the entity model: intents are calibrated, entities only mask words).
-    # When a pipeline holds data out to calibrate, its validation model borrows these
-    # from the final model instead of training its own (see `reuse`). Not the encoder:
-    # one that had learned the held-out examples would make the calibration overconfident.
+    # When a pipeline holds data out to calibrate, its validation model borrows these,
+    # trained, from the final model instead of training its own; so they must learn from
+    # the annotations and add nothing to training messages that later components read.
+    # Not the encoder: one that had learned the held-out examples would make the
+    # calibration overconfident.
     trains_once: ClassVar[bool] = False
 
     def __init__(self, **options: Any):
@@ -97,11 +99,6 @@ class Component(ABC):
 
     def train(self, training: TrainingInput) -> None:
         """Learns from the training data; components with nothing to learn keep this."""
-
-    def reuse(self, training: TrainingInput) -> None:
-        """For a `trains_once` component trained on other data: gives `training`'s messages
-        what `train` would give them, for the components after it. Components that add
-        nothing to training messages (they learn from the annotations) keep this."""
 
     def calibrate(self, predictions: list[Message], labels: list[str]) -> None:
         """Tunes settings on held-out predictions (made without this component)."""

@@ -69,17 +69,15 @@ class NLUPipeline:
 
     def _train_components(self, training: TrainingInput, on_step: StepCallback | None, *,
                           validation_model: bool = False) -> None:
-        """Trains each component in turn; a validation model's `trains_once` components
-        are the final model's, already trained, so they are only reused."""
+        """Trains each component in turn but, in a validation model, the `trains_once`
+        ones: those are the final model's, already trained."""
         total = len(self.components)
         prefix = "validation model: " if validation_model else ""
         for index, component in enumerate(self.components):
             borrowed = validation_model and component.trains_once
             if on_step:
                 on_step(f"{prefix}{'reusing' if borrowed else 'training'} {component.name}", index, total)
-            if borrowed:
-                component.reuse(training)
-            else:
+            if not borrowed:
                 component.train(training)
 
     def embedder(self) -> Callable[[list[str]], Any] | None:
