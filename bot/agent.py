@@ -58,10 +58,7 @@ class Agent:
         aws = aws or AwsServices(project.settings.aws, language=project.settings.language)
         nlu_lock = threading.Lock()
         answers = AnswerEngine.load(training.model_dir(project), project.knowledge, _locked(nlu.embedder(), nlu_lock))
-        questions = project.settings.answers
-        routing = QuestionRouting(questions.reroute_intents, questions.own_resource_intents,
-                                  questions.question_intents[0] if questions.question_intents else None,
-                                  questions.out_of_scope_intents[0] if questions.out_of_scope_intents else None)
+        routing = QuestionRouting.for_answers(project.settings.answers)
         dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
                                              project.stories, store, locks, settings.response_selection, aws,
                                              settings.explicit(), answers, routing)

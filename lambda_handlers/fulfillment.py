@@ -38,6 +38,7 @@ def dialogue() -> Any:
         from bot.aws import AwsServices
         from bot.dialogue.action_loader import ActionRegistry
         from bot.dialogue.manager import DialogueManager
+        from bot.dialogue.routing import QuestionRouting
         from bot.errors import ModelError
         from bot.knowledge.answers import AnswerEngine
         from bot.project import load_project
@@ -58,6 +59,6 @@ def dialogue() -> Any:
         _dialogue = DialogueManager.for_flows(project.domain, actions, project.knowledge, project.rules,
                                               project.stories, response_selection=settings.dialogue.response_selection,
                                               aws=aws, explicit=settings.dialogue.explicit(), answers=answers,
-                                              channel="lex")
+                                              routing=QuestionRouting.for_answers(settings.answers), channel="lex")
         log.info("loaded the project from %s", root)
     return _dialogue

@@ -33,13 +33,15 @@ from lambda_handlers.fulfillment import handler
 answer = handler(json.loads(sys.argv[1]), None)
 fallback = handler({"sessionId": "s2", "inputTranscript": "which feature selection method is the fastest",
                     "inputMode": "Text", "sessionState": {"intent": {"name": "FallbackIntent"}}}, None)
+elsewhere = handler({"sessionId": "s3", "inputTranscript": "how do i cook rice",
+                     "inputMode": "Text", "sessionState": {"intent": {"name": "FallbackIntent"}}}, None)
 heavy = [name for name in ("torch", "spacy", "sklearn", "numpy", "transformers", "fastapi", "click")
          if importlib.util.find_spec(name) is not None]
 from bot.aws.images import training_image
 from bot.aws.settings import Algorithm
 image = training_image(Algorithm("xgboost", "1.7-1"), "eu-west-1")
 sdk = importlib.util.find_spec("sagemaker") is not None
-print(json.dumps({"answer": answer, "fallback": fallback, "heavy_available": heavy, "yaml": __import__("yaml").__file__,
+print(json.dumps({"answer": answer, "fallback": fallback, "elsewhere": elsewhere, "heavy_available": heavy, "yaml": __import__("yaml").__file__,
                   "image": image, "sdk": sdk}))
 """
 
@@ -139,6 +141,8 @@ def test_the_bundle_is_small_and_answers_in_a_clean_environment_without_the_nlu_
     assert "Overfitting: performs well in training" in report["answer"]["messages"][0]["content"]
     # A question Lex cannot place is answered from the transcript by the lexical answer engine.
     assert "Filtering based" in report["fallback"]["messages"][0]["content"]
+    # and what is not the course is declined, by the scope model the index carries
+    assert report["elsewhere"]["messages"][0]["content"].startswith("The course doesn't cover that")
     assert "models/nlu/answers/index.json" in names and "models/nlu/answers/vectors.npy" not in names
     # Training jobs work there too: the SDK's image answers travel in the bundle.
     from sagemaker.core import image_uris

@@ -391,3 +391,49 @@ def test_in_lex_the_image_question_asks_for_an_s3_object_not_a_local_file(course
 ])
 def test_the_response_check_rejects_what_lex_would(wrong, problem):
     assert any(problem in found for found in validate_code_hook_response(wrong)), validate_code_hook_response(wrong)
+
+
+@pytest.fixture(scope="module")
+def lexical_dialogue(course_project, agent, tmp_path_factory) -> DialogueManager:
+    """The course as the Lambda serves it: the trained model's lexical answer engine (with
+    its scope model) and the project's routing."""
+    from bot.dialogue.routing import QuestionRouting
+    from bot.knowledge.answers import AnswerEngine
+    from bot.nlu import training
+
+    answers = AnswerEngine.load(training.model_dir(course_project), course_project.knowledge)
+    aws = AwsServices(course_project.settings.aws.with_changes(region="us-east-1",
+                                                               media_dir=tmp_path_factory.mktemp("media")))
+    return DialogueManager.for_flows(course_project.domain, ActionRegistry.for_project(course_project.root,
+                                                                                       course_project.domain),
+                                     course_project.knowledge, course_project.rules, course_project.stories, aws=aws,
+                                     explicit=course_project.settings.dialogue.explicit(), answers=answers,
+                                     routing=QuestionRouting.for_answers(course_project.settings.answers),
+                                     channel="lex")
+
+
+@pytest.mark.parametrize("text", ["how do i cook rice", "how many calories are in a pizza"])
+def test_what_lex_cannot_place_is_declined_when_it_is_not_the_course(lexical_dialogue, text):
+    said = LexSession.said(answer_to(lex_event("FallbackIntent", text), lexical_dialogue))
+    assert said.startswith("The course doesn't cover that"), said
+
+
+def test_what_lex_cannot_place_is_answered_from_the_notes_when_it_is_the_course(lexical_dialogue):
+    said = LexSession.said(answer_to(lex_event("FallbackIntent", "which feature selection method is the fastest"),
+                                     lexical_dialogue))
+    assert "Filtering based" in said
+
+
+def test_only_what_lex_could_not_place_is_read_for_its_scope(lexical_dialogue, monkeypatch):
+    """Lex's own intents stand as Lex read them: the scope model is asked about
+    FallbackIntent's transcripts alone."""
+    from bot.channels.lex import LexRequest
+    from bot.nlu.message import LEANS_OUT_OF_SCOPE
+
+    monkeypatch.setattr(lexical_dialogue.answers.index.scope, "threshold", 0.0)  # every message leans
+    fallback = LexRequest.from_event(lex_event("FallbackIntent", "what is overfitting"), lexical_dialogue).parse()
+    assert fallback[LEANS_OUT_OF_SCOPE] is True
+    assert {r["name"] for r in fallback["intent_ranking"]} == {"nlu_fallback", "out_of_scope"}
+    placed = LexRequest.from_event(lex_event("ask_concept", "what is overfitting", {"concept": "overfitting"}),
+                                   lexical_dialogue).parse()
+    assert LEANS_OUT_OF_SCOPE not in placed and placed["intent"] == {"name": "ask_concept", "confidence": 1.0}

@@ -30,6 +30,7 @@ from bot.dialogue.events import (
 )
 from bot.dialogue.manager import APOLOGY, DialogueManager
 from bot.dialogue.tracker import Tracker
+from bot.nlu.message import LEANS_OUT_OF_SCOPE
 from bot.stores import InMemoryTrackerStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ MAX_MESSAGE_CHARS = 1_000  # Lex's limit on one message is 1,024 characters
 MAX_TEXT_CHARS = 1_000  # what of a transcript the engine reads
 MAX_KEPT_CHARS = 300  # what of a text the session keeps (the last turn's words, a slot's value)
 FALLBACK_INTENT = "FallbackIntent"
+FALLBACK = "nlu_fallback"  # what Lex's FallbackIntent is in the domain
 CONFIRMATION_INTENTS = {"Confirmed": "affirm", "Denied": "deny"}
 CONTROL_INTENTS = ("cancel", "restart")
 CARD_BUTTONS, CARD_TEXT, CARD_TITLE = 5, 50, 250
@@ -65,6 +67,9 @@ class LexRequest:
     speech: bool
     state: dict[str, Any] = field(default_factory=dict)
     client_attributes: dict[str, str] = field(default_factory=dict)
+    # (the out-of-scope intent, its share) for a message Lex could not place that the
+    # answer engine's scope model reads as leaning out of scope
+    out_of_scope: tuple[str, float] | None = None
 
     @classmethod
     def from_event(cls, event: dict[str, Any], dialogue: DialogueManager, key: bytes = _SESSION_KEY) -> LexRequest:
@@ -89,7 +94,7 @@ class LexRequest:
         domain = dialogue.domain
         text = event.get("inputTranscript")
         text = text[:MAX_TEXT_CHARS] if isinstance(text, str) else ""
-        intent = "nlu_fallback" if lex_intent == FALLBACK_INTENT or lex_intent not in domain.intents else lex_intent
+        intent = FALLBACK if lex_intent == FALLBACK_INTENT or lex_intent not in domain.intents else lex_intent
         confirmation = intent_state.get("confirmationState")
         if isinstance(confirmation, str) and confirmation in CONFIRMATION_INTENTS:
             intent = CONFIRMATION_INTENTS[confirmation]
@@ -107,11 +112,29 @@ class LexRequest:
                 and intent not in CONFIRMATION_INTENTS.values():
             filled[requested] = text  # Lex could not read the answer: our validation says why
         return cls(session_id, text, lex_intent, intent, entities, filled,
-                   event.get("inputMode") == "Speech", state, attributes)
+                   event.get("inputMode") == "Speech", state, attributes, _leaning(dialogue, intent, text))
 
     def parse(self) -> dict[str, Any]:
-        return {"text": self.text, "intent": {"name": self.intent, "confidence": 1.0},
-                "intent_ranking": [{"name": self.intent, "confidence": 1.0}], "entities": self.entities}
+        """The parse the dialogue gets; for a message leaning out of scope, in the shape the
+        NLU gives one, so that the dialogue treats it the same way on every channel."""
+        parse = {"text": self.text, "intent": {"name": self.intent, "confidence": 1.0},
+                 "intent_ranking": [{"name": self.intent, "confidence": 1.0}], "entities": self.entities}
+        if self.out_of_scope is None:
+            return parse
+        name, share = self.out_of_scope
+        ranking = sorted([{"name": self.intent, "confidence": round(1.0 - share, 4)},
+                          {"name": name, "confidence": round(share, 4)}], key=lambda r: -r["confidence"])
+        return {**parse, "intent": ranking[0], "intent_ranking": ranking, LEANS_OUT_OF_SCOPE: True}
+
+
+def _leaning(dialogue: DialogueManager, intent: str, text: str) -> tuple[str, float] | None:
+    """What Lex could not place may be "tell me a joke" as well as a course question Lex
+    missed: the answer engine's scope model tells them apart, from the words alone."""
+    out_of_scope = dialogue.routing.out_of_scope_intent
+    if intent != FALLBACK or not text or dialogue.answers is None or out_of_scope is None:
+        return None
+    share = dialogue.answers.leans_out_of_scope(text)
+    return (out_of_scope, share) if share is not None else None
 
 
 def _form_slots(dialogue: DialogueManager, lex_intent: str, loop: Any) -> set[str]:

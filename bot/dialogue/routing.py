@@ -59,6 +59,13 @@ class QuestionRouting:
     answer_intent: str | None = None   # the question intent such a message becomes
     out_of_scope_intent: str | None = None  # the intent a message leaning out of scope becomes
 
+    @classmethod
+    def for_answers(cls, settings: Any) -> QuestionRouting:
+        """The routing `coursebot.yml`'s `answers:` section describes (an `AnswerSettings`)."""
+        return cls(settings.reroute_intents, settings.own_resource_intents,
+                   settings.question_intents[0] if settings.question_intents else None,
+                   settings.out_of_scope_intents[0] if settings.out_of_scope_intents else None)
+
     def out_of_scope_if_leaning(self, parse: dict[str, Any]) -> dict[str, Any]:
         """A message the NLU gave a course intent but marked as leaning out of scope ("how
         do I label my images with SageMaker Ground Truth?") is out of scope here, and its

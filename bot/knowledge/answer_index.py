@@ -19,6 +19,7 @@ from bot.errors import ModelError
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.lexical import LexicalIndex, stem, words
 from bot.knowledge.passages import FROM_NOTES, Passage, build_passages
+from bot.knowledge.scope import ScopeModel
 from bot.knowledge.vocabulary import Vocabulary
 
 INDEX_DIR = "answers"
@@ -39,6 +40,7 @@ class AnswerIndex:
     vocabulary: Vocabulary
     thresholds: dict[str, float]
     vectors: Any = None          # NumPy array (passages x dimensions), or None without NumPy
+    scope: ScopeModel | None = None  # whether a message is the course's, for the Lex hook
 
     @classmethod
     def build(cls, knowledge: KnowledgeBase, notes: list[Path], *, asked: Iterable[str] = (),
@@ -66,7 +68,8 @@ class AnswerIndex:
         data = {"format": FORMAT, "passages": [p.as_dict() for p in self.passages],
                 "notes": self.notes.as_dict(), "knowledge": self.knowledge.as_dict(),
                 "note_ids": self.note_ids, "entry_ids": self.entry_ids,
-                "vocabulary": self.vocabulary.as_dict(), "thresholds": self.thresholds}
+                "vocabulary": self.vocabulary.as_dict(), "thresholds": self.thresholds,
+                "scope": self.scope.as_dict() if self.scope is not None else None}
         (folder / _DATA).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         if self.vectors is not None:
             import numpy as np
@@ -87,7 +90,8 @@ class AnswerIndex:
                 raise ValueError(f"format {data.get('format')}, this CourseBot reads {FORMAT}")
             index = cls([Passage.from_dict(p) for p in data["passages"]], LexicalIndex.from_dict(data["notes"]),
                         LexicalIndex.from_dict(data["knowledge"]), data["note_ids"], data["entry_ids"],
-                        Vocabulary.from_dict(data["vocabulary"]), dict(data["thresholds"]))
+                        Vocabulary.from_dict(data["vocabulary"]), dict(data["thresholds"]),
+                        scope=ScopeModel.from_dict(data["scope"]) if data.get("scope") else None)
             if vectors and (folder / _VECTORS).exists():
                 import numpy as np
 

@@ -103,6 +103,13 @@ class AnswerEngine:
         return (not answer.declined and answer.support >= self.strong
                 and self._lexical_support(answer.question) >= self.overrule)
 
+    def leans_out_of_scope(self, question: str) -> float | None:
+        """The scope model's out-of-scope probability for `question` when it reaches the
+        model's threshold, else None (and always None without a scope model): the Lex
+        hook's stand-in for the NLU's "leans out of scope"."""
+        scope = self.index.scope
+        return scope.leans_out_of_scope(question) if scope is not None else None
+
     @classmethod
     def load(cls, model_dir: Any, knowledge: KnowledgeBase, embed: Callable[[list[str]], Any] | None = None,
              ) -> AnswerEngine:

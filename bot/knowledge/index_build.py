@@ -6,6 +6,10 @@ that each question is judged with a vocabulary its words did not go into, and it
 out-of-scope examples. Of every pair (floor, strong) the one that declines
 the most out-of-scope examples while declining at most `MAX_IN_SCOPE_DECLINED` of the
 in-scope questions wins, for the dense engine and for the lexical one (the Lex hook).
+The Lex hook's scope model (`bot.knowledge.scope`) gets its threshold the same way: the
+lowest out-of-scope probability at which at most `MAX_IN_SCOPE_DECLINED` of the held-out
+in-scope questions would be declined (leaning out of scope, and not clearly answered by
+the notes).
 
 Heavy (scikit-learn's stop words, wordfreq's word list, the sentence encoder): only
 `coursebot train` imports it.
@@ -25,6 +29,7 @@ from bot.knowledge.answer_index import (
     written_words,
 )
 from bot.knowledge.answers import AnswerEngine
+from bot.knowledge.scope import ScopeModel, train_scope_model
 
 MAX_IN_SCOPE_DECLINED = 0.02
 # The notes overrule the NLU's "out of scope" only for a question they hold at least as much
@@ -50,7 +55,30 @@ def build_answer_index(project: Any, embed: Callable[[list[str]], Any] | None,
     index = AnswerIndex.build(project.knowledge, notes_files(project.root / "knowledge"),
                               asked=[*questions, *others], embed=embed)
     index.thresholds = calibrate(index, project.knowledge, questions, others, out_of_scope, embed, seed)
+    index.scope = scope_model(index, project.knowledge, questions, others, out_of_scope, seed)
     return index
+
+
+def scope_model(index: AnswerIndex, knowledge: Any, questions: list[str], others: list[str],
+                out_of_scope: list[str], seed: int = 0) -> ScopeModel | None:
+    """The Lex hook's scope model, its threshold chosen on the in-scope questions' held-out
+    probabilities (see the module's docstring); None without out-of-scope examples."""
+    if not out_of_scope or not questions:
+        return None
+    scope, held_out = train_scope_model([*questions, *others], out_of_scope, seed=seed)
+    engine = AnswerEngine(index, knowledge)  # the hook's engine: lexical
+    unanswered = [share for question, share in zip(questions, held_out, strict=False)
+                  if not engine.clearly_answers(engine.answer(question))]
+    scope.threshold = _lowest_within_budget(unanswered, int(MAX_IN_SCOPE_DECLINED * len(questions)))
+    return scope
+
+
+def _lowest_within_budget(shares: list[float], budget: int) -> float:
+    """The lowest threshold that at most `budget` of `shares` reach."""
+    ranked = sorted((round(share, 4) for share in shares), reverse=True)
+    if len(ranked) <= budget:
+        return 0.0
+    return round(ranked[budget] + 1e-4, 4)
 
 
 def calibrate(index: AnswerIndex, knowledge: Any, questions: list[str], others: list[str],
