@@ -17,6 +17,7 @@ from bot.dialogue.actions import ActionContext
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.answers import Answer
 from bot.knowledge.composition import answer_lines, nesting, source_of
+from bot.knowledge.language import other_language
 from bot.knowledge.passages import BULLET, HEADING
 
 LAST_ANSWER = "last_answer"
@@ -109,8 +110,6 @@ _FOLLOW_UP = re.compile(r"^\W*(?:and|so|but|then|also|ok|okay|found it|now|what 
 def say_english_only(context: ActionContext) -> bool:
     """"Please ask in English" (the project's `utter_english_only`, when it has one) for a
     message clearly in another language; whether it was said."""
-    from bot.knowledge.language import other_language
-
     if context.text.startswith("/") or other_language(context.text) is None:
         return False
     if not context.utter("utter_english_only"):
