@@ -88,6 +88,10 @@ class ActionOutOfScope(Action):
         # are mostly the question before it.
         follow_up = is_follow_up(context.text) and bool(last_answer(context))
         sure = confidence >= SURE_OUT_OF_SCOPE and not follow_up
+        if not sure and any(not engine.in_notes(entry.id) for entry in most_specific(topics(context))):
+            # It names a topic the notes never name: an entry of the knowledge base's own (an
+            # instructor's addition, "what is an epoch?"), which is the course by definition.
+            return answer_from_course(context, offer_example=True)
         answered = answer.support >= engine.strong if follow_up else engine.clearly_answers(answer)
         if not answer.declined and (sure or not answered):
             answer.declined, answer.reason = True, "the NLU reads it as out of scope"

@@ -285,3 +285,22 @@ def test_a_sentence_that_announces_reasons_comes_with_them(engine, course):
     announcing = next(p for p in engine.index.passages if "for two reasons" in p.text)
     said = [p.text for p in engine._announced(announcing)]  # noqa: SLF001
     assert said and said[0].startswith("First,") and len(said) <= 6
+
+
+def test_a_passage_names_an_entry_by_half_a_name_but_never_by_a_word_the_notes_lack(engine, course):
+    """An instructor's "Epoch", alias "training epoch", is not named by every passage about
+    training, so a question about it gets the entry's own words; "similar error" is named
+    by the passage that says "similar error in training"."""
+    from dataclasses import replace
+
+    from bot.knowledge.base import KnowledgeBase
+
+    base = course.knowledge.get("overfitting")
+    epoch = replace(base, id="epoch", name="Epoch", aliases=("training epoch",))
+    error = replace(base, id="similar_error", name="Similar error", aliases=())
+    knowledge = KnowledgeBase([*course.knowledge, epoch, error], course.knowledge.categories)
+    own = AnswerEngine(engine.index, knowledge)
+    training = next(p for p in engine.index.passages if p.text == "Balanced: similar error in training and testing")
+    assert not own.mentions(training, "epoch")
+    assert own.mentions(training, "similar_error")
+    assert not own.in_notes("epoch") and own.in_notes("overfitting")

@@ -285,3 +285,25 @@ def test_a_new_subject_that_names_a_topic_is_still_the_last_question_about_it(ag
     text = answer(agent, "and for compute-intensive workloads like inference?", "framed-topic")
     assert "C5" in text.split("\n")[0]
     assert "C5" in answer(agent, "how is that different from P3?", "framed-topic")  # "that" is C5, not inference
+
+
+def leaning(agent, text: str) -> dict:
+    """`text`'s parse, as the NLU gives one it reads as a course question leaning out of
+    scope (made here, so that no borderline probability decides the test)."""
+    top = {"name": "ask_concept", "confidence": 0.6}
+    return {**agent.parse(text), "intent": top, "leans_out_of_scope": True,
+            "intent_ranking": [top, {"name": "out_of_scope", "confidence": 0.3}]}
+
+
+def test_a_question_naming_an_entry_the_notes_never_name_is_answered_even_when_it_leans_out_of_scope(agent):
+    """The knowledge base's own entries (an instructor's "Epoch") are the course, though the
+    notes cannot hold the question's words."""
+    text = "is the ml blog worth reading"
+    replies = agent.dialogue.handle("own-entry", text, leaning(agent, text))
+    said = "\n".join(r.get("text", "") for r in replies)
+    assert not said.startswith("The course doesn't cover that"), said
+    assert "aws.amazon.com/blogs/machine-learning" in said or "AWS Machine Learning Blog" in said
+    # a near miss naming topics the notes do name stays declined
+    text = "how do I label my images with SageMaker Ground Truth?"
+    said = "\n".join(r.get("text", "") for r in agent.dialogue.handle("near-miss", text, leaning(agent, text)))
+    assert said.startswith("The course doesn't cover that"), said

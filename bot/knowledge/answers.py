@@ -359,7 +359,7 @@ class AnswerEngine:
         if kinds and entries and passages[entries[0]].kind in kinds and (
                 not notes or passages[entries[0]].entry in topics):
             return self._said_of(passages[entries[0]])
-        if topics and notes and not any(self.mentions(passages[notes[0]], t) or self._in_notes(t) for t in topics):
+        if topics and notes and not any(self.mentions(passages[notes[0]], t) or self.in_notes(t) for t in topics):
             # The notes never name what was asked about (an instructor's new entry), nor does
             # their best passage: what the knowledge base says of it.
             named = next((i for i in entries if passages[i].entry in topics), None)
@@ -399,20 +399,28 @@ class AnswerEngine:
         # the outermost such passage: "Three types of data to consider:" rather than one of its items
         return min(holding, key=lambda p: depth[p.id]) if holding else heading
 
-    def _in_notes(self, entry_id: str) -> bool:
+    def in_notes(self, entry_id: str) -> bool:
         """Whether the notes name the entry, by its name or an alias."""
         entry = self.knowledge.get(entry_id)
         names = (entry.name, *entry.aliases) if entry is not None else ()
         return any(re.search(rf"\b{re.escape(name.casefold())}\b", self._notes_text) for name in names)
 
     def mentions(self, passage: Passage, entry_id: str) -> bool:
-        """Whether a passage names the entry (a term of its name or an alias), or is its own."""
+        """Whether a passage names the entry, or is its own: it holds at least half the
+        terms of the entry's name or of an alias ("Feature selection: ..." names "feature
+        selection methods"). A name with a word the notes never use is named by no passage
+        of theirs: "training epoch", an instructor's new entry, is not named by every
+        passage about training."""
         entry = self.knowledge.get(entry_id)
         if entry is None or passage.entry == entry_id:
             return True
-        terms = self.index.notes.terms
-        said = set(terms(passage.searchable))
-        return any(said & set(terms(name)) for name in (entry.name, *entry.aliases))
+        index = self.index.notes
+        said = set(index.terms(passage.searchable))
+        for name in (entry.name, *entry.aliases):
+            named = set(index.terms(name))
+            if named and named <= index.idf.keys() and 2 * len(named & said) >= len(named):
+                return True
+        return False
 
     def _said_of(self, passage: Passage) -> Passage:
         """What to say for a knowledge-base passage: a task line ("turn text into speech")
