@@ -437,3 +437,23 @@ def test_only_what_lex_could_not_place_is_read_for_its_scope(lexical_dialogue, m
     placed = LexRequest.from_event(lex_event("ask_concept", "what is overfitting", {"concept": "overfitting"}),
                                    lexical_dialogue).parse()
     assert LEANS_OUT_OF_SCOPE not in placed and placed["intent"] == {"name": "ask_concept", "confidence": 1.0}
+
+
+def test_the_answer_set_through_the_lex_hook_holds_its_ground(lexical_dialogue):
+    """Floors under docs/benchmarks.md's Lex figures (81.8% of questions, 70.3% of out of
+    scope declined, 1.8% wrongly declined), as `benchmarks/lex_answers.py` measures them:
+    every single question a FallbackIntent event in a session of its own."""
+    from bot.evaluation.answer_set import read_answer_set, run_answer_set
+    from tests.test_answers import ANSWER_SET
+
+    def respond(sender: str, text: str) -> list[dict]:
+        event = lex_event("FallbackIntent", text)
+        event["sessionId"] = sender
+        said = LexSession.said(answer_to(event, lexical_dialogue))
+        declined = said.startswith("The course doesn't cover that")
+        return [{"text": said, **({"custom": {"declined": True}} if declined else {})}]
+
+    report = run_answer_set(respond, [item for item in read_answer_set(ANSWER_SET) if not item.is_conversation])
+    assert report.share(report.questions) >= 0.80, report.by_section(conversations=False)
+    assert report.declined_share(True) >= 0.65
+    assert report.declined_share(False) <= 0.03
