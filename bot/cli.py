@@ -253,7 +253,7 @@ def benchmark() -> None:
 @benchmark.command("nlu")
 @project_option
 @click.option("--train", "train_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Training data: CSV with a header and the columns text,label.")
+              help="Training data: CSV with a header naming text and label (or category, or intent).")
 @click.option("--test", "test_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Test data, same format.")
 @click.option("--valid", "valid_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -68,7 +68,7 @@ def test_csv_benchmark_reports_accuracy_oos_and_latency(tmp_path, tiny):
 @pytest.mark.parametrize("args, message", [
     ((), "give exactly one data source"),
     (("--train", "{train}"), "need both --train and --test"),
-    (("--train", "{bad}", "--test", "{train}"), "the header must name the columns text and label"),
+    (("--train", "{bad}", "--test", "{train}"), "the header must name a text column and a label column"),
     (("--train", "{train}", "--test", "{train}", "--oos-label", "nothing"), "no example has the out-of-scope"),
 ])
 def test_bad_benchmark_input_is_a_clear_error(tmp_path, tiny, args, message):
@@ -77,6 +77,18 @@ def test_bad_benchmark_input_is_a_clear_error(tmp_path, tiny, args, message):
     result = coursebot("benchmark", "nlu", *(a.format(**files) for a in args), project=tiny)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("header", ["text,label", "text,category", "Text,Category", "category,text", "text,intent"])
+def test_an_intent_csv_may_call_its_label_column_label_category_or_intent(tmp_path, header):
+    rows = ["what is my balance,balance", "card not working,card_broken"]
+    if header.lower().startswith("category"):
+        rows = [",".join(reversed(row.split(","))) for row in rows]
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    data = datasets.read_csv_split(path, None)
+    assert [(e.text, e.intent) for e in data.examples] == [("what is my balance", "balance"),
+                                                          ("card not working", "card_broken")]
 
 
 def test_clinc_and_snips_readers(tmp_path):

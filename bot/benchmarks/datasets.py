@@ -1,6 +1,7 @@
 """Public NLU benchmark data as CourseBot training data.
 
-Three formats: CSV files with a header and `text,label` columns (one file per split),
+Three formats: CSV files with a header and `text,label` columns (or `text,category`, or
+`text,intent`; one file per split),
 CLINC150's `data_full.json` (Larson et al. 2019), and the SNIPS 2017 benchmark folder
 (`train_<Intent>_full.json` and `validate_<Intent>.json`, with slot spans, which
 become entity annotations). Bad files are reported with what is wrong and where.
@@ -17,6 +18,9 @@ from bot.errors import ConfigError
 from bot.nlu.training_data import EntityAnnotation, Example, TrainingData
 
 OUT_OF_SCOPE = "out_of_scope"
+# What intent CSVs call the label column: `label`, or `category` (BANKING77, HWU64's
+# CSV exports) or `intent`; the first one the header names is read.
+LABEL_COLUMNS = ("label", "category", "intent")
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,15 @@ def read_csv_split(path: Path, oos_label: str | None) -> TrainingData:
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
-            missing = {"text", "label"} - set(reader.fieldnames or [])
-            if missing:
-                raise ConfigError(f"{path}: the header must name the columns text and label "
-                                  f"(missing: {', '.join(sorted(missing))})")
+            columns = [name.strip().lower() for name in reader.fieldnames or []]
+            reader.fieldnames = columns
+            labels = [name for name in LABEL_COLUMNS if name in columns]
+            if "text" not in columns or not labels:
+                raise ConfigError(f"{path}: the header must name a text column and a label column "
+                                  f"({' or '.join(LABEL_COLUMNS)}); it names: {', '.join(columns) or 'nothing'}")
             examples = []
             for row in reader:
-                text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
+                text, label = (row.get("text") or "").strip(), (row.get(labels[0]) or "").strip()
                 if not text or not label:
                     raise ConfigError(f"{path}:{reader.line_num}: each row needs a text and a label")
                 examples.append(Example(text, OUT_OF_SCOPE if label == oos_label else label))
