@@ -29,7 +29,7 @@ from bot.dialogue.events import (
     SlotSet,
     UserUttered,
 )
-from bot.project import load_project
+from bot.project import copy_project, load_project
 from tests.conftest import ROOT, owner_tag
 from tests.http_server import free_port, moto_server, running
 
@@ -44,18 +44,42 @@ def aws_env() -> Iterator[dict[str, str]]:
                "AWS_ENDPOINT_URL": url}
 
 
-@pytest.fixture(scope="module")
-def action_server(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The rasa-sdk action server serving the repository's actions/ package."""
+def serving(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """The rasa-sdk action server serving `project`'s actions/ package."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("rasa_sdk") / "server.log"
     with running([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)], f"{url}/health",
-                 log=log, cwd=ROOT, env={**aws_env, "SANIC_HOST": "127.0.0.1"}):
+                 log=log, cwd=project, env={**env, "SANIC_HOST": "127.0.0.1"}):
         yield url
+
+
+@pytest.fixture(scope="module")
+def untrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project with no trained model, whatever is trained in the repository
+    on this machine."""
+    return copy_project(ROOT, tmp_path_factory.mktemp("untrained") / "project")
+
+
+@pytest.fixture(scope="module")
+def action_server(aws_env: dict[str, str], untrained: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[str]:
+    """The server for the untrained copy: entries answer with their own words."""
+    project = untrained
+    log = tmp_path_factory.mktemp("rasa_sdk") / "server.log"
+    yield from serving(project, aws_env, log)
     output = log.read_text(errors="replace")
     # The one traceback is the failure a test causes on purpose, logged with its action.
     assert output.count("Traceback") == output.count("the action action_tell_more failed for sender"), output
+    assert "no answer index" in output  # and it said why it answers without the notes
+
+
+@pytest.fixture(scope="module")
+def trained_action_server(aws_env: dict[str, str], course_copy: Path, tmp_path_factory: pytest.TempPathFactory
+                          ) -> Iterator[str]:
+    """The server for a copy with the session's trained model: the answer engine answers."""
+    log = tmp_path_factory.mktemp("rasa_sdk_trained") / "server.log"
+    yield from serving(course_copy, aws_env, log)
+    assert "Traceback" not in log.read_text(errors="replace")
 
 
 def recorded(name: str) -> dict:
@@ -86,6 +110,25 @@ def test_a_course_question_is_answered_from_the_knowledge_base(action_server):
     entry = load_project(ROOT).knowledge.get("overfitting")
     assert entry.summary in texts(answer)
     assert slot_events(answer) == {"topic": "overfitting"}
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("what does the racing car in reinforcement learning have to learn", "when to steer and throttle"),
+    ("which feature selection method is the fastest?", "Filtering based"),
+])
+def test_with_a_trained_model_rasa_gets_the_answer_engines_fact_and_its_source(trained_action_server, question,
+                                                                             fact):
+    """Under Rasa too, a question is answered with the fact from the notes, and where it
+    comes from: the action server loads the model's answer index."""
+    request = copy.deepcopy(recorded("answer_concept"))
+    message = request["tracker"]["latest_message"]
+    message["text"], message["entities"] = question, []
+    request["tracker"]["slots"]["concept"] = None
+    for event in request["tracker"]["events"]:
+        if event.get("event") == "user" and event.get("text") == "what is overfitting?":
+            event["text"], event["parse_data"]["entities"] = question, []
+    said = texts(call(trained_action_server, request))
+    assert fact in said and "From the course:" in said, said
 
 
 def test_a_follow_up_uses_the_topic_rasa_keeps(action_server):
@@ -133,7 +176,7 @@ def test_a_billable_action_hands_over_to_the_confirmation_form(action_server):
     assert answer["responses"] == []  # confirm_form asks, through action_ask_confirmed
 
 
-def test_no_creates_nothing_and_yes_creates_the_tagged_notebook(action_server, aws_env):
+def test_no_creates_nothing_and_yes_creates_the_tagged_notebook(action_server, aws_env, untrained):
     sagemaker = boto3.client("sagemaker", region_name=REGION, endpoint_url=aws_env["AWS_ENDPOINT_URL"],
                              aws_access_key_id="testing", aws_secret_access_key="testing")
     declined = recorded("run_confirmed_no")
@@ -149,7 +192,7 @@ def test_no_creates_nothing_and_yes_creates_the_tagged_notebook(action_server, a
     notebook = sagemaker.describe_notebook_instance(NotebookInstanceName="my-first-notebook")
     tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=notebook["NotebookInstanceArn"])["Tags"]}
     assert notebook["InstanceType"] == "ml.t3.medium"
-    owner = owner_tag(ROOT, declined["sender_id"])
+    owner = owner_tag(untrained, declined["sender_id"])  # the served project's key
     assert tags == {"created-by": "coursebot", owner["Key"]: owner["Value"]}
 
 

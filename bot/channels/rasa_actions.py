@@ -49,10 +49,11 @@ MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
 class ServedProject:
     """A project loaded once for the action server: its domain, knowledge, actions, AWS."""
 
-    def __init__(self, project: Project, actions: ActionRegistry, aws: AwsServices):
+    def __init__(self, project: Project, actions: ActionRegistry, aws: AwsServices, answers: Any = None):
         self.project = project
         self.actions = actions
         self.aws = aws
+        self.answers = answers  # the answer engine (bot.knowledge.answers), or None
         self.responses = ResponseRenderer(project.domain.responses,
                                           selection=project.settings.dialogue.response_selection)
 
@@ -63,11 +64,29 @@ class ServedProject:
         project = load_project(root)
         actions = ActionRegistry.for_project(root, project.domain, project.settings.dialogue.intent_titles,
                                              actions_in_package(package))
-        return cls(project, actions, AwsServices(project.settings.aws, language=project.settings.language))
+        return cls(project, actions, AwsServices(project.settings.aws, language=project.settings.language),
+                   _answer_engine(project))
 
     def context(self, tracker: Tracker) -> ActionContext:
         return ActionContext(tracker, self.project.domain, self.project.knowledge, self.responses,
-                             self.actions.get, self.aws, self.project.settings.dialogue.explicit())
+                             self.actions.get, self.aws, self.project.settings.dialogue.explicit(), self.answers)
+
+
+def _answer_engine(project: Project) -> Any:
+    """The answer engine over the project's trained model, so that Rasa's answers come
+    from the notes as every other channel's do; lexical, as in the Lex hook (Rasa brings
+    its own NLU, and the action server loads no sentence encoder). None, with a warning,
+    where no model is trained: entries then answer with their summaries."""
+    from bot.errors import ModelError
+    from bot.knowledge.answers import AnswerEngine
+    from bot.nlu.training import model_dir
+
+    try:
+        return AnswerEngine.load(model_dir(project), project.knowledge)
+    except ModelError as problem:
+        log.warning("no answer index (%s): course questions get the entries' summaries; run `coursebot train`",
+                    problem)
+        return None
 
 
 class _Adapter:
