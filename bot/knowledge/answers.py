@@ -182,7 +182,7 @@ class AnswerEngine:
         (with what completes it), in the order the question names them."""
         answers = [self.answer(question, topics=[side], **options) for side in sides[:2]]
         chosen: list[Passage] = []
-        for side, answer in zip(sides, answers, strict=False):
+        for side, answer in zip(sides, answers):
             # The side's best passage in the notes, else what the knowledge base says it is
             # (the notes may not tie a passage to the entry), else the answer's own lead.
             ranked = ([p for p in answer.ranked if p.entry == side] or self._summaries(side)

@@ -40,7 +40,7 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Stemmed content words and ordered pairs of neighbouring content words."""
     content = [stem(w) for w in words(text) if w not in STOPWORDS]
-    return content + [f"{a}>{b}" for a, b in zip(content, content[1:], strict=False)]
+    return content + [f"{a}>{b}" for a, b in zip(content, content[1:])]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class TaskMatcher:
         if not query:
             return []
         scored = []
-        for entry, vectors in zip(self._entries, self._vectors, strict=True):
+        for entry, vectors in zip(self._entries, self._vectors):
             score, phrase = 0.0, entry.use_for[0]
             for name, weight in _WEIGHTS.items():
                 best, text = max(((self._cosine(query, v), t) for v, t in vectors[name]), default=(0.0, ""))

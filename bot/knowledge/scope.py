@@ -34,7 +34,7 @@ def features(text: str) -> dict[str, float]:
     stems = [stem(word) for word in found]
     counts: dict[str, Counter[str]] = {block: Counter() for block in _BLOCKS}
     counts["w:"].update(stems)
-    counts["p:"].update(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
+    counts["p:"].update(f"{a} {b}" for a, b in zip(stems, stems[1:]))
     for word in found:
         padded = f" {word} "
         counts["c:"].update(padded[i:i + n] for n in CHARACTER_NGRAMS for i in range(len(padded) - n + 1))
