@@ -80,7 +80,6 @@ class ActionOutOfScope(Action):
         if engine is None:
             context.utter("utter_out_of_scope")
             return []
-        answer = ask(context)
         confidence = (context.tracker.latest_message.parse.get("intent") or {}).get("confidence", 0.0) \
             if context.tracker.latest_message else 0.0
         # A follow-up ("how big are they usually?") reads as out of scope on its own; asked
@@ -92,6 +91,7 @@ class ActionOutOfScope(Action):
             # It names a topic the notes never name: an entry of the knowledge base's own (an
             # instructor's addition, "what is an epoch?"), which is the course by definition.
             return answer_from_course(context, offer_example=True)
+        answer = ask(context)
         answered = answer.support >= engine.strong if follow_up else engine.clearly_answers(answer)
         if not answer.declined and (sure or not answered):
             answer.declined, answer.reason = True, "the NLU reads it as out of scope"

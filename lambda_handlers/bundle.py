@@ -81,9 +81,11 @@ def build_bundle(root: Path, out_dir: Path) -> Bundle:
     entries += [(f"yaml/{path.name}", path) for path in sorted(yaml_dir.glob("*.py"))]  # no _yaml C extension
     stemmer_dir = Path(snowballstemmer.__file__).parent  # pure Python: the answer engine's stemmer
     entries += [(f"snowballstemmer/{path.name}", path) for path in sorted(stemmer_dir.glob("*.py"))]
-    index = model_dir(load_project(root)) / INDEX_DIR / "index.json"
-    if index.is_file():  # the answer engine's passages and lexical index; the vectors stay out
-        entries.append((f"{ANSWERS_MODEL_DIR.as_posix()}/{INDEX_DIR}/index.json", index))
+    answers = model_dir(load_project(root)) / INDEX_DIR
+    if (answers / "index.json").is_file():
+        # the answer engine's passages and lexical index, and its scope model; the vectors stay out
+        entries += [(f"{ANSWERS_MODEL_DIR.as_posix()}/{INDEX_DIR}/{name}", answers / name)
+                    for name in ("index.json", "scope.json") if (answers / name).is_file()]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, source in entries:
             info = zipfile.ZipInfo(name, date_time=ENTRY_DATE)

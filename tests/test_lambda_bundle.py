@@ -171,6 +171,7 @@ def test_the_bundle_is_small_and_answers_in_a_clean_environment_without_the_nlu_
     # and what is not the course is declined, by the scope model the index carries
     assert report["elsewhere"]["messages"][0]["content"].startswith("The course doesn't cover that")
     assert "models/nlu/answers/index.json" in names and "models/nlu/answers/vectors.npy" not in names
+    assert "models/nlu/answers/scope.json" in names
     # Training jobs work there too: the SDK's image answers travel in the bundle.
     from sagemaker.core import image_uris
 

@@ -430,7 +430,7 @@ def test_only_what_lex_could_not_place_is_read_for_its_scope(lexical_dialogue, m
     from bot.channels.lex import LexRequest
     from bot.nlu.message import LEANS_OUT_OF_SCOPE
 
-    monkeypatch.setattr(lexical_dialogue.answers.index.scope, "threshold", 0.0)  # every message leans
+    monkeypatch.setattr(lexical_dialogue.answers.index.scope_model(), "threshold", 0.0)  # every message leans
     fallback = LexRequest.from_event(lex_event("FallbackIntent", "what is overfitting"), lexical_dialogue).parse()
     assert fallback[LEANS_OUT_OF_SCOPE] is True
     assert {r["name"] for r in fallback["intent_ranking"]} == {"nlu_fallback", "out_of_scope"}

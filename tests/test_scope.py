@@ -55,6 +55,16 @@ def test_a_message_leans_out_of_scope_only_from_the_threshold_up():
     assert ScopeModel.from_dict(model.as_dict()) == model
 
 
+def test_a_damaged_scope_model_says_how_to_mend_it(tmp_path):
+    from bot.errors import ModelError
+
+    damaged = tmp_path / "scope.json"
+    damaged.write_text('{"weights": ', encoding="utf-8")
+    index = AnswerIndex([], None, None, [], [], None, {}, scope_path=damaged)
+    with pytest.raises(ModelError, match="coursebot train --force"):
+        index.scope_model()
+
+
 @pytest.mark.parametrize(("shares", "budget", "reached"), [
     ([0.9, 0.8, 0.1, 0.05], 0, 0), ([0.9, 0.8, 0.1, 0.05], 1, 1), ([0.9, 0.8, 0.1, 0.05], 2, 2),
     ([0.5, 0.5, 0.5, 0.1], 1, 0),  # a tie is never half in
@@ -69,7 +79,8 @@ def test_the_threshold_is_the_lowest_that_at_most_the_budget_reaches(shares, bud
 
 def test_the_course_model_stores_a_scope_model_trained_on_its_examples(agent, course_project):
     index = AnswerIndex.load(training.model_dir(course_project), vectors=False)
-    scope = index.scope
+    assert index.scope is None  # read only when asked for: no other process pays for it
+    scope = index.scope_model()
     assert scope is not None and 0.0 < scope.threshold < 1.0
     out_of_scope = sum(e.intent == "out_of_scope" for e in course_project.nlu.examples)
     assert scope.trained_on["out_of_scope"] == out_of_scope

@@ -29,6 +29,7 @@ from bot.dialogue.events import (
     UserUttered,
 )
 from bot.dialogue.manager import APOLOGY, DialogueManager
+from bot.dialogue.policies import FALLBACK_INTENT as FALLBACK
 from bot.dialogue.tracker import Tracker
 from bot.nlu.message import LEANS_OUT_OF_SCOPE
 from bot.stores import InMemoryTrackerStore
@@ -41,7 +42,6 @@ MAX_MESSAGE_CHARS = 1_000  # Lex's limit on one message is 1,024 characters
 MAX_TEXT_CHARS = 1_000  # what of a transcript the engine reads
 MAX_KEPT_CHARS = 300  # what of a text the session keeps (the last turn's words, a slot's value)
 FALLBACK_INTENT = "FallbackIntent"
-FALLBACK = "nlu_fallback"  # what Lex's FallbackIntent is in the domain
 CONFIRMATION_INTENTS = {"Confirmed": "affirm", "Denied": "deny"}
 CONTROL_INTENTS = ("cancel", "restart")
 CARD_BUTTONS, CARD_TEXT, CARD_TITLE = 5, 50, 250

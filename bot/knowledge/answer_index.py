@@ -23,7 +23,7 @@ from bot.knowledge.scope import ScopeModel
 from bot.knowledge.vocabulary import Vocabulary
 
 INDEX_DIR = "answers"
-_DATA, _VECTORS = "index.json", "vectors.npy"
+_DATA, _VECTORS, _SCOPE = "index.json", "vectors.npy", "scope.json"
 FORMAT = 1
 COMMON_WORDS = 25_000  # the everyday English words (by frequency) that never give a question away
 
@@ -41,6 +41,9 @@ class AnswerIndex:
     thresholds: dict[str, float]
     vectors: Any = None          # NumPy array (passages x dimensions), or None without NumPy
     scope: ScopeModel | None = None  # whether a message is the course's, for the Lex hook
+    # where the stored scope model is, until `scope_model()` first reads it: only the Lex
+    # hook asks, so no other process pays for reading its weights at start-up
+    scope_path: Path | None = None
 
     @classmethod
     def build(cls, knowledge: KnowledgeBase, notes: list[Path], *, asked: Iterable[str] = (),
@@ -68,9 +71,10 @@ class AnswerIndex:
         data = {"format": FORMAT, "passages": [p.as_dict() for p in self.passages],
                 "notes": self.notes.as_dict(), "knowledge": self.knowledge.as_dict(),
                 "note_ids": self.note_ids, "entry_ids": self.entry_ids,
-                "vocabulary": self.vocabulary.as_dict(), "thresholds": self.thresholds,
-                "scope": self.scope.as_dict() if self.scope is not None else None}
+                "vocabulary": self.vocabulary.as_dict(), "thresholds": self.thresholds}
         (folder / _DATA).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        if self.scope is not None:
+            (folder / _SCOPE).write_text(json.dumps(self.scope.as_dict(), ensure_ascii=False), encoding="utf-8")
         if self.vectors is not None:
             import numpy as np
 
@@ -91,7 +95,7 @@ class AnswerIndex:
             index = cls([Passage.from_dict(p) for p in data["passages"]], LexicalIndex.from_dict(data["notes"]),
                         LexicalIndex.from_dict(data["knowledge"]), data["note_ids"], data["entry_ids"],
                         Vocabulary.from_dict(data["vocabulary"]), dict(data["thresholds"]),
-                        scope=ScopeModel.from_dict(data["scope"]) if data.get("scope") else None)
+                        scope_path=folder / _SCOPE if (folder / _SCOPE).exists() else None)
             if vectors and (folder / _VECTORS).exists():
                 import numpy as np
 
@@ -102,6 +106,21 @@ class AnswerIndex:
             raise ModelError(f"the answer index in {folder} is damaged ({error}); run `coursebot train --force`"
                              ) from None
         return index
+
+    def scope_model(self) -> ScopeModel | None:
+        """The scope model, read from the model folder the first time it is asked for.
+
+        Raises:
+            ModelError: the stored scope model is damaged, with how to fix it.
+        """
+        if self.scope is None and self.scope_path is not None:
+            try:
+                self.scope = ScopeModel.from_dict(json.loads(self.scope_path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+                raise ModelError(f"the scope model {self.scope_path} is damaged ({error}); "
+                                 "run `coursebot train --force`") from None
+            self.scope_path = None
+        return self.scope
 
 
 def search_text(passage: Passage) -> str:

@@ -107,7 +107,7 @@ class AnswerEngine:
         """The scope model's out-of-scope probability for `question` when it reaches the
         model's threshold, else None (and always None without a scope model): the Lex
         hook's stand-in for the NLU's "leans out of scope"."""
-        scope = self.index.scope
+        scope = self.index.scope_model()
         return scope.leans_out_of_scope(question) if scope is not None else None
 
     @classmethod
