@@ -40,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as models:
         project = load_project(ROOT)
         project.settings = replace(project.settings, model_dir=Path(models))
-        train_times = [training.train(project, force=True).seconds for _ in range(3)]
+        train_times = [training.train(project, fresh=True).seconds for _ in range(3)]
         agent = Agent.from_project(project, train_if_needed=False)
         data = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
         report = check_answers(agent, data["questions"])

@@ -324,7 +324,7 @@ def benchmark(name: str, split: str, train: list[Example], test: list[Example], 
                                     "--nlu", str(rasa_data), "--out", str(rasa_dir), "--fixed-model-name", "nlu"],
         work / f"{name}_rasa_train.log", env=env, cwd=rasa_dir)}}
     figures["coursebot"] = {"train_seconds": timed_run(
-        f"{name}: coursebot train", [sys.executable, "-m", "bot", "train", "--project", str(ours), "--force"],
+        f"{name}: coursebot train", [sys.executable, "-m", "bot", "train", "--project", str(ours), "--fresh"],
         work / f"{name}_coursebot_train.log")}
     with ExitStack() as stack:
         port = free_port()

@@ -2,6 +2,9 @@
 the sentence encoder (a real, tiny fine-tuning), the fallback's calibration, pipeline
 order checks, and messages no one should have to worry about (empty, huge, emoji)."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bot.errors import ConfigError
@@ -116,6 +119,28 @@ def test_learned_extractor_finds_names_no_list_holds():
     assert [e["extractor"] for e in taken.entities] == ["phrase_entity_extractor"]
 
 
+def test_the_entity_model_is_kept_after_a_small_edit_and_relearned_after_a_new_entity_type(tmp_path):
+    names = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet")
+    examples = [example(f"start the notebook {name}-nb please", "start", (f"{name}-nb", "notebook"))
+                for name in names] + [Example(f"hello {name}", "greet") for name in names]
+    trained = SpacyNerExtractor(epochs=5)
+    trained.train(TrainingInput(TrainingData(examples)))
+    trained.persist(tmp_path)
+    stored = SpacyNerExtractor.load(tmp_path, {"epochs": 5})
+
+    edited = TrainingData([*examples, Example("when are office hours", "office_hours")])
+    kept = SpacyNerExtractor(epochs=5)
+    assert kept.take_over(stored, TrainingInput(edited)) == (
+        "kept the entity model: 1 of the 20 examples it learned from changed since")
+    assert entities_of(kept, "stop notebook kilo-nb") == entities_of(stored, "stop notebook kilo-nb")
+
+    typed = TrainingData([*examples, example("train job zulu-job", "train", ("zulu-job", "job"))])
+    assert SpacyNerExtractor(epochs=5).take_over(stored, TrainingInput(typed)) is None  # a new entity type
+    assert SpacyNerExtractor(epochs=6).take_over(stored, TrainingInput(edited)) is None  # another option
+    moved = TrainingData([*examples[:17], Example("hi", "greet")])
+    assert SpacyNerExtractor(epochs=5).take_over(stored, TrainingInput(moved)) is None  # 4 of 20 changed
+
+
 def test_learned_extractor_without_annotations_finds_nothing(tmp_path):
     extractor = SpacyNerExtractor()
     extractor.train(TrainingInput(TrainingData([Example("hi", "greet"), Example("bye", "goodbye")])))
@@ -152,6 +177,56 @@ def test_the_encoder_path_fine_tunes_persists_and_loads(tiny, tmp_path):
         before, after = pipeline.parse(text), loaded.parse(text)
         assert before["intent"]["name"] == after["intent"]["name"]
         assert before["intent"]["confidence"] == pytest.approx(after["intent"]["confidence"], abs=1e-3)
+
+
+def _vectors(model: Path):
+    """What the stored encoder makes of a few sentences (its file's bytes differ from save to save)."""
+    return NLUPipeline.load(model)[0].embedder()(["hello there", "what is a widget", "zzz"])
+
+
+def test_a_retraining_after_a_small_edit_keeps_the_fine_tuned_encoder(tiny, tmp_path):
+    """An instructor's small edit must not move every unrelated answer: the retraining
+    keeps both fine-tuned encoders (final and validation) and learns the rest anew; a
+    larger edit, a changed option or --fresh fine-tunes again."""
+    from dataclasses import replace
+
+    from bot.nlu import training
+    from tests.conftest import edit
+
+    def project(**options):
+        loaded = load_project(tiny)
+        specs = (replace(ENCODER_PIPELINE[0], options={**ENCODER_PIPELINE[0].options, **options}),
+                 *ENCODER_PIPELINE[1:])
+        loaded.settings = replace(loaded.settings, pipeline=specs, model_dir=tmp_path / "models")
+        return loaded
+
+    def retrain(edited=None, fresh=False, **options):
+        steps: list[str] = []
+        result = training.train(edited or project(**options), fresh=fresh,
+                                on_step=lambda what, done, total: steps.append(what))
+        return result, "fine-tuning the sentence encoder" in steps
+
+    first, fine_tuned = retrain()
+    model = first.model_dir
+    assert fine_tuned and first.kept == ()
+    assert (model / "validation" / "0_sentence_embedder" / "encoder.pt").exists()
+    trained = _vectors(model)
+
+    edit(tiny / "nlu_data" / "nlu.yml", "      - yo\n", "      - yo\n      - good evening\n")  # 1 of 21
+    kept, fine_tuned = retrain()
+    assert kept.trained and not fine_tuned
+    assert kept.kept[0] == "kept the fine-tuned sentence encoder: 1 of the 20 examples it learned from changed since"
+    assert (_vectors(model) == trained).all()
+    assert json.loads((model / "metadata.json").read_text())["kept"] == list(kept.kept)
+    pipeline, _ = NLUPipeline.load(model)
+    assert pipeline.parse("hello there")["intent"]["name"] == "greet"
+
+    for changed in ({"learning_rate": 2e-4}, {"fresh": True}):  # what it learns changed; asked to
+        result, fine_tuned = retrain(**changed)
+        assert fine_tuned and not any("encoder" in note for note in result.kept), changed
+    edit(tiny / "nlu_data" / "nlu.yml", "      - yo\n", "      - yo\n      - sup\n      - hullo\n      - oi\n")
+    result, fine_tuned = retrain()
+    assert fine_tuned and not any("encoder" in note for note in result.kept)  # 3 more of 21: over a tenth
 
 
 def test_the_validation_model_borrows_the_entity_model_and_trains_the_rest_anew(tiny, monkeypatch):
@@ -231,6 +306,32 @@ def test_calibration_picks_thresholds_that_catch_out_of_scope_without_costing_ac
     message = ranked(("a", 0.45), ("b", 0.4))
     fallback.process(message)
     assert message.intent["name"] == "nlu_fallback" and message.intent_ranking[1]["name"] == "a"
+
+
+def test_a_recalibration_keeps_the_previous_thresholds_while_they_still_meet_the_bar():
+    """A small edit moves the chosen thresholds by less than a few hundred held-out messages
+    can tell; keeping them keeps every answer at the margin where it was."""
+    def held_out(shift: float) -> tuple[list[Message], list[str]]:
+        # 100 in-scope answers, right and sure in varying degrees, 20 out of scope, unsure;
+        # `shift` makes the classifier a little surer, and less drawn out of scope
+        sure = [ranked(("a", 0.3 + i / 200 + shift), ("out_of_scope", 0.2 + i / 400 - shift)) for i in range(100)]
+        unsure = [ranked(("a", 0.2 + i / 200 + shift), ("out_of_scope", 0.19)) for i in range(20)]
+        return sure + unsure, ["a"] * 100 + ["out_of_scope"] * 20
+
+    before = FallbackClassifier(ambiguity_threshold=0.0)
+    assert before.calibrate(*held_out(0.0)) is None  # nothing to keep from
+    after = FallbackClassifier(ambiguity_threshold=0.0)
+    note = after.calibrate(*held_out(0.004), before)
+    assert note == "kept the fallback's thresholds, which still meet the bar on the new held-out data"
+    assert (after.threshold_, after.lean_) == (before.threshold_, before.lean_)
+    fresh = FallbackClassifier(ambiguity_threshold=0.0)
+    fresh.calibrate(*held_out(0.004))
+    assert (fresh.threshold_, fresh.lean_) != (before.threshold_, before.lean_)  # what it would choose anew
+    # far from the new choice, or no longer within the bar: chosen anew
+    for shift in (0.05, -0.008):
+        moved = FallbackClassifier(ambiguity_threshold=0.0)
+        assert moved.calibrate(*held_out(shift), before) is None, shift
+        assert moved.threshold_ != before.threshold_ and moved.lean_ != before.lean_
 
 
 def test_calibration_never_trades_more_accuracy_than_allowed():
@@ -318,12 +419,26 @@ def test_a_pipeline_in_the_wrong_order_is_refused():
 
 
 def test_validation_split_is_stratified_and_disjoint():
-    data = TrainingData([Example(f"{intent} {i}", intent) for intent in "abc" for i in range(10)]
-                        + [Example("lonely", "d")])
+    data = TrainingData([Example(f"{intent} {i}", intent) for intent in "abc" for i in range(200)]
+                        + [Example("lonely", "d"), Example("pair 1", "e"), Example("pair 2", "e")])
     held_in, held_out = split_for_validation(TrainingInput(data), share=0.2)
-    assert sorted(held_out.labels) == ["a", "a", "b", "b", "c", "c"]
-    assert "d" in held_in.labels  # an intent with one example keeps it for training
+    for intent in "abc":
+        assert 0.12 <= held_out.labels.count(intent) / 200 <= 0.28
+    assert "d" in held_in.labels and "d" not in held_out.labels  # one example: kept for training
+    assert held_in.labels.count("e") == held_out.labels.count("e") == 1  # never all held out
     assert not {m.text for m in held_in.messages} & {m.text for m in held_out.messages}
+
+
+def test_an_added_intent_moves_no_other_example_across_the_validation_split():
+    """The held-out examples calibrate the fallback with the validation encoder, which a
+    retraining may keep: an example it learned from must not become a held-out one."""
+    before = [Example(f"{intent} {i}", intent) for intent in "abc" for i in range(30)]
+    added = [Example(f"new {i}", "z") for i in range(8)]
+    _, out_before = split_for_validation(TrainingInput(TrainingData(before)))
+    _, out_after = split_for_validation(TrainingInput(TrainingData(added[:4] + before + added[4:])))
+    assert [m.text for m in out_after.messages if not m.text.startswith("new")] == [
+        m.text for m in out_before.messages]
+    assert "z" in out_after.labels
 
 
 @pytest.mark.parametrize("text", [

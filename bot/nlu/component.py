@@ -100,8 +100,25 @@ class Component(ABC):
     def train(self, training: TrainingInput) -> None:
         """Learns from the training data; components with nothing to learn keep this."""
 
-    def calibrate(self, predictions: list[Message], labels: list[str]) -> None:
-        """Tunes settings on held-out predictions (made without this component)."""
+    def calibrate(self, predictions: list[Message], labels: list[str], previous: Component | None = None
+                  ) -> str | None:
+        """Tunes settings on held-out predictions (made without this component). `previous`:
+        the same component of the model stored before, when `reusable`, whose settings it
+        may keep where they still fit; returns a sentence for the trainer when it did."""
+        return None
+
+    @property
+    def reusable(self) -> bool:
+        """True when a later training may keep this component's trained state (see
+        `take_over`): then the pipeline stores its validation model's one as well."""
+        return False
+
+    def take_over(self, previous: Component, training: TrainingInput) -> str | None:
+        """Instead of `train`: adopts `previous` (the same component of the model stored
+        before, loaded) when its training is costly, a small edit of the data would move
+        everything it answers, and what it learned still fits `training`. Returns a
+        sentence for the trainer saying what was kept and why, or None to be trained."""
+        return None
 
     @abstractmethod
     def process(self, message: Message) -> None:

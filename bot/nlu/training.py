@@ -3,7 +3,9 @@
 The model directory records a fingerprint of what training read (data, knowledge,
 domain, settings) and of the code version, so an unchanged project is not retrained.
 A new model is written beside the old one and swapped in at the end, so a failed or
-interrupted training never leaves the bot without a working model.
+interrupted training never leaves the bot without a working model. A retraining keeps
+what the stored model learned at most cost when the edit since is small (the fine-tuned
+encoder; see `Component.take_over`), unless asked to start `fresh`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class TrainResult:
     trained: bool
     seconds: float
     fingerprint: str
+    kept: tuple[str, ...] = ()  # what was kept from the model stored before, in words
 
 
 def model_dir(project: Project) -> Path:
@@ -65,16 +68,19 @@ def why_not_current(project: Project) -> str | None:
     return None
 
 
-def train(project: Project, *, force: bool = False, on_step: StepCallback | None = None) -> TrainResult:
-    """Trains and stores the NLU model unless an identical one is already stored."""
+def train(project: Project, *, force: bool = False, fresh: bool = False,
+          on_step: StepCallback | None = None) -> TrainResult:
+    """Trains and stores the NLU model unless an identical one is already stored; `fresh`
+    learns every part anew instead of keeping what the stored model may lend."""
     target, current = model_dir(project), fingerprint(project)
-    if not force and is_current(project):
+    if not force and not fresh and is_current(project):
         return TrainResult(target, False, 0.0, current)
     started = time.perf_counter()
     intents = list(dict.fromkeys([*project.domain.intents, *DEFAULT_INTENTS]))
     pipeline = NLUPipeline.build(project.settings.pipeline, intents)
-    pipeline.train(TrainingInput(project.nlu, project.knowledge, list(project.domain.entities), progress=on_step),
-                   on_step)
+    previous = None if fresh else NLUPipeline.reusable_parts(target, project.settings.pipeline, __version__)
+    kept = pipeline.train(TrainingInput(project.nlu, project.knowledge, list(project.domain.entities),
+                                        progress=on_step), on_step, previous=previous)
     if on_step:
         on_step("building the answer index", 0, 1)
     answers = project.settings.answers
@@ -83,12 +89,12 @@ def train(project: Project, *, force: bool = False, on_step: StepCallback | None
     shutil.rmtree(staging, ignore_errors=True)
     try:
         pipeline.persist(staging, {"fingerprint": current, "coursebot_version": __version__,
-                                   "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                                   "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "kept": kept})
         index.save(staging)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return TrainResult(target, True, time.perf_counter() - started, current)
+    return TrainResult(target, True, time.perf_counter() - started, current, tuple(kept))
 
 
 def _swap_in(staging: Path, target: Path) -> None:

@@ -17,6 +17,12 @@ it as out of scope, which answers it only if the course's notes clearly do. With
 `out_of_scope_lean: auto` the share is chosen on the same held-out predictions: the lowest
 that at most `max_out_of_scope_lean` of in-scope messages reach.
 
+A retraining that can read the model stored before (`previous`) keeps its thresholds
+while they still meet the bar on the new held-out predictions (within one message: the
+accuracy budget and what is caught), and lie within `keep_within` of the new choice: those are chosen on a few hundred messages, so a small edit moves them
+by less than they can be known, and moving them would flip answers at the margin
+everywhere.
+
 A message none of whose words the training data ever used, and in which no entity was
 found ("qwzx plorp vrenk"), is nlu_fallback whatever the classifier says: it can only
 guess there, and a guess that moves with every training run must not steer anything.
@@ -50,7 +56,7 @@ class FallbackClassifier(Component):
     calibrates = True
     defaults = {"threshold": AUTO, "ambiguity_threshold": AUTO, "max_accuracy_drop": 0.005,
                 "out_of_scope_intents": ["out_of_scope"], "out_of_scope_lean": AUTO,
-                "max_out_of_scope_lean": 0.05}
+                "max_out_of_scope_lean": 0.05, "keep_within": 0.01}
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -66,9 +72,9 @@ class FallbackClassifier(Component):
 
     def validate_options(self) -> None:
         for key in ("threshold", "ambiguity_threshold", "out_of_scope_lean", "max_accuracy_drop",
-                    "max_out_of_scope_lean"):
+                    "max_out_of_scope_lean", "keep_within"):
             value = self.options[key]
-            auto_allowed = not key.startswith("max_")
+            auto_allowed = not key.startswith(("max_", "keep_"))
             if not (value == AUTO and auto_allowed) and (
                     isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
                 raise self.option_error(key, "'auto' or a number from 0 to 1" if auto_allowed
@@ -77,34 +83,50 @@ class FallbackClassifier(Component):
         if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
             raise self.option_error("out_of_scope_intents", "a list of intent names")
 
-    def calibrate(self, predictions: list[Message], labels: list[str]) -> None:
-        self._calibrate_fallback(predictions, labels)
-        if self.options["out_of_scope_lean"] == AUTO:
-            self._calibrate_lean(predictions, labels)
+    @property
+    def reusable(self) -> bool:
+        return True
 
-    def _calibrate_lean(self, predictions: list[Message], labels: list[str]) -> None:
+    def calibrate(self, predictions: list[Message], labels: list[str], previous: Component | None = None
+                  ) -> str | None:
+        same = isinstance(previous, FallbackClassifier) and previous.options == self.options
+        kept = self._calibrate_fallback(predictions, labels, previous if same else None)
+        if self.options["out_of_scope_lean"] == AUTO:
+            kept = self._calibrate_lean(predictions, labels, previous if same else None) or kept
+        return "kept the fallback's thresholds, which still meet the bar on the new held-out data" if kept else None
+
+    def _calibrate_lean(self, predictions: list[Message], labels: list[str],
+                        previous: FallbackClassifier | None) -> bool:
         """The lowest out-of-scope share that at most `max_out_of_scope_lean` of the held-out
-        in-scope messages reach (never when the data has no out-of-scope intent)."""
+        in-scope messages reach (never when the data has no out-of-scope intent), or the
+        previous model's, when it still meets that bar and is near. Whether it kept that."""
         out_of_scope = set(self.options["out_of_scope_intents"])
         shares = sorted((self._out_of_scope_share(m.intent_ranking) for m, label in zip(predictions, labels)
                          if label not in out_of_scope), reverse=True)
         if not shares or not out_of_scope & {r["name"] for m in predictions for r in m.intent_ranking}:
-            return
+            return False
         allowed = int(self.options["max_out_of_scope_lean"] * len(shares))
         # just above the (allowed+1)-th highest share, so that at most `allowed` reach it
         self.lean_ = min(1.01, round(shares[allowed] + 1e-4, 4)) if allowed < len(shares) else 0.0
+        if previous is not None and abs(previous.lean_ - self.lean_) <= self.options["keep_within"] \
+                and sum(share >= previous.lean_ for share in shares) <= allowed:
+            self.lean_ = previous.lean_
+            return True
+        return False
 
     def _out_of_scope_share(self, ranking: list[dict[str, Any]]) -> float:
         out_of_scope = self.options["out_of_scope_intents"]
         return sum(r["confidence"] for r in ranking if r["name"] in out_of_scope)
 
-    def _calibrate_fallback(self, predictions: list[Message], labels: list[str]) -> None:
+    def _calibrate_fallback(self, predictions: list[Message], labels: list[str],
+                            previous: FallbackClassifier | None) -> bool:
+        """See the module docstring; whether it kept the previous model's pair."""
         import numpy as np
 
         auto_threshold = self.options["threshold"] == AUTO
         auto_margin = self.options["ambiguity_threshold"] == AUTO
         if not predictions or not (auto_threshold or auto_margin):
-            return
+            return False
         out_of_scope = set(self.options["out_of_scope_intents"])
         top = np.array([m.intent_ranking[0]["confidence"] if m.intent_ranking else 0.0 for m in predictions])
         second = np.array([m.intent_ranking[1]["confidence"] if len(m.intent_ranking) > 1 else 0.0
@@ -120,24 +142,37 @@ class FallbackClassifier(Component):
         thresholds = np.unique(np.round(top, 3)) if auto_threshold else np.array([self.threshold_])
         thresholds = np.concatenate([[0.0], thresholds[thresholds < 1.0]])
         margins = np.array(_MARGINS) if auto_margin else np.array([self.margin_])
+        def scores(threshold: float, margin: float) -> tuple[float, float]:
+            """(share caught, in-scope accuracy) with this pair."""
+            rejected = ((top - second) < margin) | (top < threshold)
+            accuracy = (correct & ~rejected)[in_scope].mean() if in_scope.any() else 1.0
+            caught = ((rejected | np.isin(predicted, list(out_of_scope))) & targets).sum() / max(targets.sum(), 1)
+            return float(caught), float(accuracy)
+
+        floor = baseline - self.options["max_accuracy_drop"] - 1e-9
         best = (-1.0, 0.0, 0.0, 0.0)
         for margin in margins:
-            ambiguous = (top - second) < margin
             for threshold in thresholds:
-                rejected = ambiguous | (top < threshold)
-                accuracy = (correct & ~rejected)[in_scope].mean() if in_scope.any() else 1.0
-                if accuracy < baseline - self.options["max_accuracy_drop"] - 1e-9:
+                caught, accuracy = scores(threshold, margin)
+                if accuracy < floor:
                     break  # higher thresholds only reject more
-                caught = ((rejected | np.isin(predicted, list(out_of_scope))) & targets).sum() / max(targets.sum(), 1)
                 # Ties go to the stricter setting: unsure answers the budget allows to
                 # refuse are better refused (gibberish, topics the data never showed).
                 if caught >= best[0] - 1e-9:
-                    best = (caught, float(threshold), float(margin), float(accuracy))
+                    best = (caught, float(threshold), float(margin), accuracy)
+        kept = False
+        if previous is not None and best[0] >= 0 and previous.margin_ == best[2] \
+                and abs(previous.threshold_ - best[1]) <= self.options["keep_within"]:
+            caught, accuracy = scores(previous.threshold_, previous.margin_)
+            # as good within one message each way: the calibration cannot tell them apart
+            if accuracy >= floor - 1 / max(in_scope.sum(), 1) and caught >= best[0] - 1 / max(targets.sum(), 1) - 1e-9:
+                best, kept = (caught, previous.threshold_, previous.margin_, accuracy), True
         if best[0] >= 0:
             self.threshold_, self.margin_ = best[1], best[2]
         self.calibration_ = {"examples": len(predictions), "in_scope_accuracy_before": round(float(baseline), 4),
                              "in_scope_accuracy_after": round(best[3], 4), "caught": round(best[0], 4),
                              "caught_what": "out-of-scope messages" if (~in_scope).any() else "wrong answers"}
+        return kept
 
     def process(self, message: Message) -> None:
         ranking = message.intent_ranking

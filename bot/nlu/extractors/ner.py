@@ -8,6 +8,10 @@ the beam's probability mass that agrees with the entity. Entities under
 `min_confidence` are dropped (0.2: on SNIPS, 0.5 kept precision at 95% but lost two
 points of recall). Values go through the synonyms like every other
 extractor's. The trained pipeline is stored with spaCy's own serialisation.
+
+A retraining keeps the stored model when at most `keep_share` of the examples it learned
+from (texts and their annotated spans) changed and no entity type came or went: a new
+intent's examples then leave every entity found elsewhere as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from bot.errors import ModelError
 from bot.nlu.component import ENTITIES, Component, TrainingInput
+from bot.nlu.learned_from import changed_since, example_keys, kept_note
 from bot.nlu.message import Message
 from bot.nlu.persistence import load_json, save_json
 
@@ -38,6 +43,7 @@ class SpacyNerExtractor(Component):
         "entities": None,
         "language": "en",
         "random_state": 0,
+        "keep_share": 0.1,
     }
 
     def __init__(self, **options: Any):
@@ -45,6 +51,7 @@ class SpacyNerExtractor(Component):
         self._nlp = None
         self.synonyms_: dict[str, str] = {}
         self.labels_: list[str] = []
+        self.learned_from_: list[str] = []
 
     def validate_options(self) -> None:
         for key in ("epochs", "batch_size", "beam_width"):
@@ -56,6 +63,27 @@ class SpacyNerExtractor(Component):
         entities = self.options["entities"]
         if entities is not None and (not isinstance(entities, list) or not all(isinstance(e, str) for e in entities)):
             raise self.option_error("entities", "null (all annotated) or a list of entity names")
+        if not isinstance(self.options["keep_share"], (int, float)) or not 0 <= self.options["keep_share"] <= 1:
+            raise self.option_error("keep_share", "a share between 0 and 1")
+
+    @property
+    def reusable(self) -> bool:
+        return True
+
+    def take_over(self, previous: Component, training: TrainingInput) -> str | None:
+        if not (isinstance(previous, SpacyNerExtractor) and previous.learned_from_):
+            return None
+        if {k: v for k, v in self.options.items() if k != "keep_share"} != {
+                k: v for k, v in previous.options.items() if k != "keep_share"}:
+            return None
+        if previous.labels_ != sorted(self.options["entities"] or training.data.entity_names()):
+            return None
+        changed = changed_since(previous.learned_from_, training, entities=True)
+        if changed > self.options["keep_share"] * len(previous.learned_from_):
+            return None
+        self._nlp, self.labels_, self.learned_from_ = previous._nlp, previous.labels_, previous.learned_from_
+        self.synonyms_ = training.data.synonym_map()
+        return kept_note("entity model", changed, self.learned_from_)
 
     def train(self, training: TrainingInput) -> None:
         import spacy
@@ -74,6 +102,7 @@ class SpacyNerExtractor(Component):
             examples.append(Example.from_dict(doc, {"entities": [(s.start_char, s.end_char, s.label_) for s in spans]}))
         self.labels_ = sorted(wanted)
         self.synonyms_ = training.data.synonym_map()
+        self.learned_from_ = example_keys(training, entities=True)
         if not self.labels_ or not any(e.reference.ents for e in examples):
             self._nlp = None  # nothing annotated: nothing to learn, nothing to find
             return
@@ -119,7 +148,7 @@ class SpacyNerExtractor(Component):
 
     def persist(self, directory: Path) -> None:
         save_json(directory, _STATE, {"labels": self.labels_, "synonyms": self.synonyms_,
-                                      "trained": self._nlp is not None})
+                                      "trained": self._nlp is not None, "learned_from": self.learned_from_})
         if self._nlp is not None:
             self._nlp.to_disk(directory / _PIPELINE)
 
@@ -130,6 +159,7 @@ class SpacyNerExtractor(Component):
         component = cls(**options)
         state = load_json(directory, _STATE)
         component.labels_, component.synonyms_ = state["labels"], state["synonyms"]
+        component.learned_from_ = [str(key) for key in state.get("learned_from", [])]
         if state["trained"]:
             try:
                 component._nlp = spacy.load(directory / _PIPELINE)

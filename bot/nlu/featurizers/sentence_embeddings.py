@@ -13,6 +13,11 @@ Options:
   parsing about 5 times faster on a CPU, at no measured cost in accuracy
   (docs/benchmarks.md); false keeps float weights.
 - `threads`: torch threads for training, 0 for automatic.
+- `keep_share`: when retraining, the fine-tuned encoder of the model stored before is
+  kept (and not fine-tuned again) if at most this share of the examples it was
+  fine-tuned on have changed since (0.1 by default; 0 always fine-tunes afresh). An
+  instructor's new intent then leaves every other answer where it was; a larger edit, a
+  changed option or `coursebot train --fresh` fine-tunes again.
 - `parse_threads`: torch threads for parsing, 1 by default. A single message gains
   nothing from a second thread on 2 cores (p50 16.7 ms on one, 17.5 ms on two), and when
   another process holds a core, two threads waiting on each other made a parse take
@@ -32,6 +37,7 @@ from typing import Any
 
 from bot.nlu.component import FEATURES, Component, TrainingInput
 from bot.nlu.featurizers import encoder as enc
+from bot.nlu.learned_from import changed_since, example_keys, kept_note
 from bot.nlu.message import Message
 from bot.nlu.persistence import load_json, save_json
 
@@ -56,7 +62,10 @@ class SentenceEmbedder(Component):
         "quantize": True,
         "cache_size": 4096,
         "random_state": 0,
+        "keep_share": 0.1,
     }
+    # Options that only say how to run, not what is learned: a change keeps the encoder.
+    RUNTIME_OPTIONS = ("threads", "parse_threads", "cache_size", "keep_share")
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -64,6 +73,7 @@ class SentenceEmbedder(Component):
         self._tokenizer = None
         self._frozen_key: str | None = None
         self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._fine_tuned_on: list[str] = []  # example_key of each example fine-tuning saw
 
     def validate_options(self) -> None:
         o = self.options
@@ -81,6 +91,27 @@ class SentenceEmbedder(Component):
             raise self.option_error("quantize", "true or false")
         if not isinstance(o["cache_size"], int) or o["cache_size"] < 0:
             raise self.option_error("cache_size", "0 or more")
+        if not isinstance(o["keep_share"], (int, float)) or not 0 <= o["keep_share"] <= 1:
+            raise self.option_error("keep_share", "a share between 0 and 1")
+
+    @property
+    def reusable(self) -> bool:
+        return self.options["fine_tune_epochs"] > 0
+
+    def take_over(self, previous: Component, training: TrainingInput) -> str | None:
+        if not (self.reusable and isinstance(previous, SentenceEmbedder) and previous._fine_tuned_on):
+            return None
+        learned = {k: v for k, v in self.options.items() if k not in self.RUNTIME_OPTIONS}
+        if learned != {k: v for k, v in previous.options.items() if k not in self.RUNTIME_OPTIONS}:
+            return None
+        changed = changed_since(previous._fine_tuned_on, training)
+        if changed > self.options["keep_share"] * len(previous._fine_tuned_on):
+            return None
+        self._encoder, self._tokenizer = previous._encoder, previous._tokenizer
+        self._fine_tuned_on = previous._fine_tuned_on
+        self.process_batch(training.messages, progress=training.report)
+        enc.set_threads(self.options["parse_threads"])
+        return kept_note("fine-tuned sentence encoder", changed, self._fine_tuned_on)
 
     def train(self, training: TrainingInput) -> None:
         enc.set_threads(self.options["threads"])
@@ -96,6 +127,7 @@ class SentenceEmbedder(Component):
                       batch_size=self.options["batch_size"], seed=self.options["random_state"],
                       progress=training.progress)
             self._frozen_key = None
+            self._fine_tuned_on = example_keys(training)
         else:
             self._frozen_key = (f"{folder.resolve()}|{self.options['layers']}|{self.options['max_length']}|"
                                 f"{self.options['quantize']}")
@@ -158,12 +190,13 @@ class SentenceEmbedder(Component):
     def persist(self, directory: Path) -> None:
         enc.save_encoder(self._encoder, self._tokenizer, directory)
         digest = hashlib.sha256((directory / enc.ENCODER_FILE).read_bytes()).hexdigest()
-        save_json(directory, _STATE, {"encoder_sha256": digest})
+        save_json(directory, _STATE, {"encoder_sha256": digest, "fine_tuned_on": self._fine_tuned_on})
 
     @classmethod
     def load(cls, directory: Path, options: dict[str, Any]) -> SentenceEmbedder:
         component = cls(**options)
-        load_json(directory, _STATE)
+        state = load_json(directory, _STATE)
+        component._fine_tuned_on = [str(key) for key in state.get("fine_tuned_on", [])]
         enc.set_threads(component.options["parse_threads"])
         component._tokenizer = enc.load_tokenizer(directory / enc.TOKENIZER_FILE, component.options["max_length"])
         component._encoder = enc.load_encoder(directory)
