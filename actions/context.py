@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.answering import ask, engine_answers, last_answer, say_answer
+from bot.dialogue.answering import (
+    ask,
+    asks_what_next,
+    engine_answers,
+    last_answer,
+    say_answer,
+)
 from bot.dialogue.events import ActionExecuted, BotUttered, Event
 from bot.knowledge.answers import Answer
 from bot.knowledge.entry import Entry
@@ -108,8 +114,26 @@ class ActionNextStep(Action):
         topic = context.knowledge.get(context.slots.get("topic") or "")
         if topic is not None and (topic.order is not None or context.slots.get("pipeline_stage")):
             return context.run(self.stage_action)
+        described = self._from_described_step(context)
+        if described is not None:
+            return described
         context.utter("utter_nothing_to_walk")
         return []
+
+    @staticmethod
+    def _from_described_step(context: ActionContext) -> list[Event] | None:
+        """With nothing walked yet, the message itself may say where the student is ("ok I'm
+        signed into the console, now what?": the step after signing in) or ask the course
+        something ("what do I do about missing values?"): the notes' answer, when they have
+        a close one (as close as the routing asks of a question at a step)."""
+        if not engine_answers(context):
+            return None
+        engine = context.answers
+        answer = ask(context)
+        enough = engine.floor if asks_what_next(context.text) else engine.strong
+        if answer.declined or answer.lead is None or answer.support < enough:
+            return None
+        return say_answer(context, answer)
 
 
     def _from_answered_step(self, context: ActionContext) -> list[Event] | None:

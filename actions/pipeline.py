@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.answering import remember_list
+from bot.dialogue.answering import ask, engine_answers, remember_list
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.entry import Entry
 
+from .concepts import answer_from_course
 from .setup_guide import walk_guide
 from .topics import remember, topics
 
@@ -42,6 +43,12 @@ class _Step(Action):
         stages = kb.pipeline_stages()
         stage = _stage_named(context) or _stage_of(kb.get(context.slots.get("pipeline_stage") or "")
                                                     or kb.get(context.slots.get("topic") or ""), context)
+        if stage is None and engine_answers(context) and topics(context):
+            # "where can I learn more after the course?" names no stage but a topic the
+            # notes answer: the question is about that, not about the pipeline.
+            answer = ask(context)
+            if not answer.declined and answer.support >= context.answers.strong:
+                return answer_from_course(context)
         if stage is None:
             names = ", ".join(s.name for s in stages)
             context.say(f"Which stage do you mean? The stages are: {names}.")

@@ -42,16 +42,20 @@ def cli(verbose: int) -> None:
 @cli.command()
 @project_option
 @click.option("--force", is_flag=True, help="Retrain even if the data has not changed.")
-def train(project_dir: Path, force: bool) -> None:
+@click.option("--fresh", is_flag=True,
+              help="Retrain every part anew: fine-tune the sentence encoder again even where the stored "
+                   "model's one fits a small edit (which keeps unrelated answers as they were).")
+def train(project_dir: Path, force: bool, fresh: bool) -> None:
     """Train the NLU model (skipped when nothing changed since the last training)."""
     from bot.nlu import training
     from bot.project import load_project
 
     project = load_project(project_dir)
     with _progress("Training the NLU model") as on_step:
-        result = training.train(project, force=force, on_step=on_step)
+        result = training.train(project, force=force, fresh=fresh, on_step=on_step)
     if result.trained:
         console.print(f"Trained in {result.seconds:.1f} s: {result.model_dir}")
+        _print_kept(result.kept, console)
     else:
         console.print(f"The model is up to date: {result.model_dir} (use --force to retrain)")
 
@@ -504,6 +508,13 @@ def _train_if_needed(project, quiet: bool = False) -> None:
         result = training.train(project, on_step=on_step)
     if not quiet:
         errors.print(f"Trained in {result.seconds:.0f} s.", markup=False)
+        _print_kept(result.kept, errors)
+
+
+def _print_kept(kept: tuple[str, ...], where) -> None:
+    for note in kept:
+        where.print(f"  {note[0].upper()}{note[1:]} (`coursebot train --fresh` learns it anew).",
+                    markup=False, soft_wrap=True)
 
 
 @contextmanager

@@ -307,3 +307,54 @@ def test_a_question_naming_an_entry_the_notes_never_name_is_answered_even_when_i
     text = "how do I label my images with SageMaker Ground Truth?"
     said = "\n".join(r.get("text", "") for r in agent.dialogue.handle("near-miss", text, leaning(agent, text)))
     assert said.startswith("The course doesn't cover that"), said
+
+
+def read_as(agent, text: str, intent: str, confidence: float, **entities: str) -> dict:
+    """`text`'s parse with the NLU's reading pinned to `intent` (so that no borderline
+    probability decides the test), and its entities, when given, pinned too."""
+    parse = agent.parse(text)
+    top = {"name": intent, "confidence": confidence}
+    if entities:
+        parse["entities"] = [{"entity": kind, "value": value, "start": 0, "end": 0, "confidence": 1.0,
+                              "extractor": "test"} for kind, value in entities.items()]
+    return {**parse, "intent": top, "intent_ranking": [top, {"name": "ask_concept", "confidence": 0.1}]}
+
+
+def test_a_question_read_as_a_yes_asks_the_course_and_starts_nothing(agent):
+    """After "it says Pending", "ok it's InService, now?" may read to the NLU as a yes; a
+    question is never a yes, so it gets the next step of the guide, not the notebook form."""
+    said = "\n".join(r.get("text", "") for r in agent.handle("I created the notebook instance, it says Pending",
+                                                            "not-a-yes"))
+    assert "InService" in said
+    text = "ok it's InService, now?"
+    replies = agent.dialogue.handle("not-a-yes", text, read_as(agent, text, "affirm", 0.2))
+    said = "\n".join(r.get("text", "") for r in replies)
+    assert "Open Jupyter" in said and "called?" not in said, said
+    assert agent.dialogue.tracker_for("not-a-yes").active_loop is None
+
+
+def test_a_stage_question_naming_no_stage_answers_the_topic_it_names(agent):
+    """"where can I learn more after the course?" reads like "what comes after X?"; it names
+    the course's resources, not a stage, so it gets them, not "Which stage do you mean?"."""
+    text = "where can I learn more after the course?"
+    parse = read_as(agent, text, "ask_next_stage", 0.4, concept="wrap_up_resources")
+    said = "\n".join(r.get("text", "") for r in agent.dialogue.handle("no-stage", text, parse))
+    assert "ramp-up guide" in said.lower() and "Which stage" not in said, said
+    assert "Which stage do you mean?" in "\n".join(
+        r.get("text", "") for r in agent.dialogue.handle("no-stage-2", "what comes after?",
+                                                         read_as(agent, "what comes after?", "ask_next_stage", 0.9)))
+
+
+@pytest.mark.parametrize("text, intent, wanted", [
+    # where the student is, said instead of numbered: the step after it
+    ("ok im signed into the console now what", "next_step", "Navigate to Amazon SageMaker"),
+    # a course question the NLU reads as "what next?" with nothing walked yet
+    ("what do I do about missing values?", "next_step", "impute"),
+    # asking for a link is asking, not "open my notebook"
+    ("link to the AWS machine learning blog", "open_notebook", "Machine Learning Blog"),
+])
+def test_a_question_read_as_a_step_or_an_action_gets_the_course_answer(agent, text, intent, wanted):
+    replies = agent.dialogue.handle(f"read-as-{intent}-{len(text)}", text, read_as(agent, text, intent, 0.5))
+    said = "\n".join(r.get("text", "") for r in replies)
+    assert wanted in said and "Next of what?" not in said and "credentials" not in said, said
+    assert agent.dialogue.tracker_for(f"read-as-{intent}-{len(text)}").active_loop is None

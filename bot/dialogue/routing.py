@@ -42,8 +42,10 @@ _ABOUT_TOOLS = re.compile(r"\b(?:which|services?|tools?|how|amazon|aws|course)\b
 # "where is 'Notebook instances'?": a label on the screen the course describes.
 _ABOUT_A_TERM = re.compile(r"^\W*(?:(?:what\s+(?:does|do|is|are)|what's|whats|define|explain|meaning of)\b[^?]*[\"'“‘]"
                            r"[^\"'”’]+[\"'”’][^?]*(?:\bmean\b|\?)|(?:where|how)\b)", re.IGNORECASE)
-# "name the three problem types", "list the stages": asking, though not worded as a question
-_ASKING = re.compile(r"^\W*(?:name|list|define|give me|show me)\b", re.IGNORECASE)
+# "name the three problem types", "list the stages", "link to the ML blog": asking, though
+# not worded as a question
+_ASKING = re.compile(r"^\W*(?:name|list|define|give me|show me|(?:the\s+)?(?:link|url|website)s?\s+(?:to|for|of))\b",
+                     re.IGNORECASE)
 _OWN = re.compile(r"\b(?:my|mine|me)\b(?!\s+own\b)", re.IGNORECASE)
 # "can I link a git repo to my notebook?", "how do I break out my instances?": how to do a
 # thing, which the course explains, not a look at the student's own; nor "my notebook says
