@@ -68,6 +68,16 @@ def test_typos_are_matched_with_lower_confidence(phrase_extractor):
     assert all(0.5 <= e["confidence"] < 1.0 for e in found)
 
 
+def test_a_word_the_extractor_knows_is_never_a_typo_of_another():
+    """"difference" is two edits from "inference"; a word seen in training is itself."""
+    data = TrainingData([example("what's the difference between them", "compare")],
+                        lookups=[NamedList("concept", ("inference",))])
+    extractor = PhraseEntityExtractor()
+    extractor.train(TrainingInput(data, entities=["concept"]))
+    assert entities_of(extractor, "what's the difference between L1 and L2 regularisation") == []
+    assert [e["value"] for e in entities_of(extractor, "what's the differance with infrence")] == ["inference"]
+
+
 def test_short_words_are_never_fuzzy():
     assert allowed_edits("ec2") == 0 and allowed_edits("model") == 1 and allowed_edits("rekognition") == 2
     assert allowed_edits("ml.t3.medium") == 0

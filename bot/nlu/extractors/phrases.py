@@ -92,6 +92,8 @@ class PhraseEntityExtractor(Component):
         if fuzzy is not None and any(t.lower_ not in self._known for t in doc if t.is_alpha):
             for match_id, start, end in fuzzy(doc):
                 form = targets[int(nlp.vocab.strings[match_id])][2]
+                if not self._misspells(nlp, doc[start:end], form):
+                    continue
                 seen = doc[start:end].text.lower()
                 edits = levenshtein(seen, form)
                 candidates.append((start, end, match_id, max(0.5, 1.0 - edits / max(len(form), 1))))
@@ -105,6 +107,13 @@ class PhraseEntityExtractor(Component):
             span = doc[start:end]
             chosen.append((span.start_char, span.end_char, entity, value, confidence))
         return sorted(chosen)
+
+    def _misspells(self, nlp: Any, span: Any, form: str) -> bool:
+        """Whether the words of `span` that differ from `form`'s are all words never seen:
+        "difference" is two edits from "inference", but a word the bot knows is itself, not
+        a typo of another."""
+        wanted = [t.lower_ for t in nlp.make_doc(form.replace("-", " "))]
+        return all(token.lower_ == word or token.lower_ not in self._known for token, word in zip(span, wanted))
 
     def _nlp(self) -> Any:
         import spacy
