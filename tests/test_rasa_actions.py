@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import boto3
 import httpx
 import pytest
 
+from bot.channels import action_server_requirements as requirements
 from bot.channels.rasa_actions import event_from_rasa, rasa_event
 from bot.dialogue.events import (
     ActiveLoop,
@@ -224,3 +228,32 @@ def test_our_engine_never_imports_rasa_sdk():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_action_servers_requirements_are_the_light_core_of_pyproject():
+    """actions/requirements.txt is what an environment without CourseBot installs to serve
+    our actions; it must not drift from what CourseBot itself declares."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert sorted(requirements.read(ROOT / "actions" / "requirements.txt")) == sorted(declared)
+
+
+def test_a_requirement_this_environment_lacks_is_named_with_what_it_has():
+    problems = requirements.missing(["PyYAML>=6.0", "PyYAML>=999", "no-such-package-for-coursebot>=1"])
+    assert problems == [f"PyYAML>=999 (installed: {metadata.version('PyYAML')})",
+                        "no-such-package-for-coursebot>=1 (not installed)"]
+
+
+def test_the_action_server_refuses_to_start_without_its_requirements_and_says_what_to_install(untrained, tmp_path):
+    """As `rasa run actions` in Rasa's own environment did before requirements.txt: without
+    the stemmer, every course question got an apology. Now the server does not start."""
+    project = copy_project(untrained, tmp_path / "project")
+    listed = project / "actions" / "requirements.txt"
+    listed.write_text(listed.read_text(encoding="utf-8") + "no-such-package-for-coursebot>=1\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(free_port())],
+                            cwd=project, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "SANIC_HOST": "127.0.0.1"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "lacks no-such-package-for-coursebot>=1 (not installed)" in output
+    assert f"pip install -r {listed}" in output
+    assert "Traceback" not in output
