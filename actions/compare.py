@@ -31,6 +31,8 @@ class ActionCompare(Action):
                 return say_answer(context, context.answers.compare(context.text, sides))
             if not named and not previous:
                 answer = ask(context, kinds=("contrast",))
+                if answer.declined and context.answers.unfamiliar(context.text):
+                    return say_answer(context, answer)  # "L1 vs L2 regularisation": two things, not the course's
                 if answer.declined or answer.support < context.answers.strong:
                     context.utter("utter_ask_compare")  # "what's the difference?", with nothing to compare
                     return []

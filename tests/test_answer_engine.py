@@ -103,6 +103,19 @@ def test_words_the_course_never_uses_give_a_question_away_but_typos_and_everyday
     assert typo_known.unknown("notebok") == [] and typo_known.corrected("a notebok") == "a notebook"
 
 
+def test_a_typo_that_changes_the_stem_is_known_by_its_word_and_short_model_names_count():
+    course = ("difference", "libraries", "instance")
+    stop_words = {"whats", "the", "for", "are"}
+    by_stem = Vocabulary({stem(w) for w in course}, [], stop_words)
+    by_word = Vocabulary({stem(w) for w in course}, [], stop_words, spelled=course)
+    # "differnce" stems to "differnc", two edits from "differ": only the word itself is one edit off.
+    assert by_stem.unknown("whats the differnce") == ["differnce"]
+    assert by_word.unknown("whats the differnce") == [] and by_word.unknown("libaries") == []
+    assert Vocabulary.from_dict(by_word.as_dict()).unknown("libaries") == []
+    # "G4" and "L1" are names the course never uses; a stray pair of letters is nothing.
+    assert by_word.unknown("are G4 instances ok for L1 ok") == ["g4", "l1"]
+
+
 @pytest.fixture(scope="module")
 def engine(course):
     """The course's index, lexical only (no model needed), with thresholds like a model's."""

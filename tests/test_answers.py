@@ -309,10 +309,14 @@ def test_a_question_naming_an_entry_the_notes_never_name_is_answered_even_when_i
     assert said.startswith("The course doesn't cover that"), said
 
 
-def read_as(agent, text: str, intent: str, confidence: float, **entities: str) -> dict:
+def read_as(agent, text: str, intent: str, confidence: float, leans_out_of_scope: bool | None = None,
+            **entities: str) -> dict:
     """`text`'s parse with the NLU's reading pinned to `intent` (so that no borderline
-    probability decides the test), and its entities, when given, pinned too."""
+    probability decides the test), and its entities and its lean out of scope, when given,
+    pinned too."""
     parse = agent.parse(text)
+    if leans_out_of_scope is not None:
+        parse["leans_out_of_scope"] = leans_out_of_scope
     top = {"name": intent, "confidence": confidence}
     if entities:
         parse["entities"] = [{"entity": kind, "value": value, "start": 0, "end": 0, "confidence": 1.0,
@@ -358,3 +362,18 @@ def test_a_question_read_as_a_step_or_an_action_gets_the_course_answer(agent, te
     said = "\n".join(r.get("text", "") for r in replies)
     assert wanted in said and "Next of what?" not in said and "credentials" not in said, said
     assert agent.dialogue.tracker_for(f"read-as-{intent}-{len(text)}").active_loop is None
+
+
+def test_a_comparison_of_two_things_the_course_never_names_is_declined_and_a_bare_one_asks(agent):
+    """"L1 vs L2 regularization" names two things, neither the course's: it says so, rather
+    than "What should I compare?" (or, as the fuzzy matcher once read "difference", Inference).
+    A bare "what's the difference?" still asks which two."""
+    text = "what's the difference between L1 and L2 regularization"
+    replies = agent.dialogue.handle("compare-unknown", text, read_as(agent, text, "compare", 0.9, False))
+    said = "\n".join(r.get("text", "") for r in replies)
+    assert any((r.get("custom") or {}).get("declined") for r in replies), said
+    assert "doesn't cover" in said and "Inference" not in said, said
+    bare = "what's the difference?"
+    said = "\n".join(r.get("text", "") for r in agent.dialogue.handle("compare-bare", bare,
+                                                                       read_as(agent, bare, "compare", 0.9, False)))
+    assert "What should I compare?" in said, said

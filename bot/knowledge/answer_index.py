@@ -162,9 +162,10 @@ def build_vocabulary(course: list[str], asked: list[str], stop_words: frozenset[
     """The words the course and students' in-scope questions use, as stems; and how the
     course writes each stem (in `written_from`, by default `course`), to correct a typo
     back into a word."""
-    known = {stem(word) for text in [*course, *asked] for word in words(text)}
+    used = {word for text in [*course, *asked] for word in words(text)}
     written: dict[str, str] = {}
     for text in course if written_from is None else written_from:
         for word in words(text):
             written.setdefault(stem(word), word)
-    return Vocabulary(known, common, stop_words, written)
+    return Vocabulary({stem(word) for word in used}, common, stop_words, written,
+                      spelled=[word for word in used if len(word) >= 5])

@@ -103,6 +103,11 @@ class AnswerEngine:
         return (not answer.declined and answer.support >= self.strong
                 and self._lexical_support(answer.question) >= self.overrule)
 
+    def unfamiliar(self, question: str) -> list[str]:
+        """The products and words of `question` the course never names: what gives a near miss away."""
+        vocabulary = self.index.vocabulary
+        return [*vocabulary.unknown_products(question), *vocabulary.unknown(question)]
+
     def leans_out_of_scope(self, question: str) -> float | None:
         """The scope model's out-of-scope probability for `question` when it reaches the
         model's threshold, else None (and always None without a scope model): the Lex

@@ -24,8 +24,14 @@ _PRODUCT = re.compile(r"\b(?:aws|amazon|sagemaker)\s+([a-z][a-z0-9-]+)", re.IGNO
 
 class Vocabulary:
     def __init__(self, known: Iterable[str], common: Iterable[str], stop_words: Iterable[str],
-                 words_of: dict[str, str] | None = None):
+                 words_of: dict[str, str] | None = None, spelled: Iterable[str] = ()):
         self.known = frozenset(known)          # stems the course and in-scope questions use
+        # The words themselves (of five letters or more), for typos that change the stem:
+        # "differnce" stems to "differnc", two edits from "differ", one from "difference".
+        self.spelled = frozenset(spelled)
+        self._spelled_by_length: dict[int, list[str]] = {}
+        for word in sorted(self.spelled):
+            self._spelled_by_length.setdefault(len(word), []).append(word)
         self._words = dict(words_of or {})     # stem -> a word the course writes it as
         self.common = frozenset(common)        # everyday English words
         self.stop_words = frozenset(stop_words)
@@ -39,8 +45,9 @@ class Vocabulary:
         """The words of `text` that the course never uses and that are not everyday words."""
         found = []
         for word in words(text):
-            if (len(word) < 3 or word in self.stop_words or word.isdigit() or word in self.common
-                    or self._is_known(word)):
+            name = _model_name(word)  # "l1" is an everyday token to wordfreq, but a name here
+            if ((len(word) < 3 and not name) or word in self.stop_words or word.isdigit()
+                    or (word in self.common and not name) or self._is_known(word)):
                 continue
             found.append(word)
         return found
@@ -79,17 +86,24 @@ class Vocabulary:
             return True
         if len(term) < 5:
             return False
-        # A typo: one edit away from a known stem of about the same length.
+        # A typo: one edit away from a known stem, or from a known word, of about the same length.
         return any(_one_edit(term, other) for size in (len(term) - 1, len(term), len(term) + 1)
-                   for other in self._by_length.get(size, ()))
+                   for other in self._by_length.get(size, ())) or (
+            len(word) >= 5 and any(_one_edit(word, other) for size in (len(word) - 1, len(word), len(word) + 1)
+                                   for other in self._spelled_by_length.get(size, ())))
 
     def as_dict(self) -> dict[str, Any]:
         return {"known": sorted(self.known), "common": sorted(self.common), "stop_words": sorted(self.stop_words),
-                "words": self._words}
+                "words": self._words, "spelled": sorted(self.spelled)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
-        return cls(data["known"], data["common"], data["stop_words"], data.get("words"))
+        return cls(data["known"], data["common"], data["stop_words"], data.get("words"), data.get("spelled", ()))
+
+
+def _model_name(word: str) -> bool:
+    """"g4", "l1", "p3": two characters, but a name (an instance family, a norm), not a stray letter pair."""
+    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
 
 
 def _one_edit(a: str, b: str) -> bool:
