@@ -251,6 +251,16 @@ def test_a_list_heading_no_entry_names_is_the_entry_its_items_are_parts_of(engin
     assert [p.text for p in outline.more] == ["Binary classification", "Multi-class classification", "Regression"]
 
 
+def test_a_section_that_is_one_line_with_a_list_under_it_is_answered_with_the_list(engine):
+    """"What are the ML stack layers?": the section's one bullet says what a stack is; the
+    layers are nested under it, and they are what was asked."""
+    for answer in (engine.overview("ml_stack"), engine.answer("what are the ML stack layers", topics=["ml_stack"])):
+        said = [p.text for p in answer.passages]
+        assert said[0] == "ML stack layers" and said[1].startswith("A stack is a collection"), said
+        assert [line.split(":")[0] for line in said[2:]] == ["Data layer", "Model layer",
+                                                            "Deployment and monitoring layer"], said
+
+
 def test_an_entry_with_a_titled_box_in_the_notes_is_answered_with_the_box(engine, course):
     lines = answer_lines(engine.overview("elastic_inference"), course.knowledge)
     assert lines[0] == "Amazon Elastic Inference" and "low-cost GPU-powered acceleration" in lines[1], lines

@@ -178,9 +178,18 @@ class AnswerEngine:
 
     def outline(self, heading: Passage) -> Answer:
         """A heading of the notes with what it lists (and what its "Careers:" lines list)."""
-        children = self.children(heading)
+        children = self._lines_under(heading)
         return Answer(heading.text, heading, children + self._items_of_intros(children, shown=[heading]),
                       heading.entry, 1.0)
+
+    def _lines_under(self, heading: Passage) -> list[Passage]:
+        """A heading's lines; for a section that is one line with its list under it ("ML
+        stack layers": what a stack is, then the layers), that list too: it is what the
+        section says."""
+        children = self.children(heading)
+        if len(children) == 1 and children[0].kind == NOTE:
+            children += self.children(children[0])[:MAX_LIST_ITEMS]
+        return children
 
     def compare(self, question: str, sides: list[str], **options: Any) -> Answer:
         """Both sides of "X vs Y" from the notes: for each entry named, its best passage
@@ -439,7 +448,7 @@ class AnswerEngine:
         heading's items, a guide step's other instructions, a bullet's sub-items, the
         definition that opens a long bullet, or the list a short item belongs to."""
         if lead.kind == HEADING:
-            return self.children(lead)
+            return self._lines_under(lead)
         if lead.kind != NOTE:
             return []
         if lead.step is not None:
