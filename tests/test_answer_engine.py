@@ -327,3 +327,11 @@ def test_a_passage_names_an_entry_by_half_a_name_but_never_by_a_word_the_notes_l
     assert not own.mentions(training, "epoch")
     assert own.mentions(training, "similar_error")
     assert not own.in_notes("epoch") and own.in_notes("overfitting")
+
+
+def test_a_bare_name_in_a_list_gives_way_to_the_close_line_that_says_more_of_what_was_asked(engine):
+    """The item "SageMaker built-in algorithm" names what the student asks about; the line
+    "AWS SageMaker has built in ML algorithms that are optimized for ..." answers it."""
+    answer = engine.answer("what are SageMaker's built in algorithms optimized for",
+                           topics=["sagemaker_built_in_algorithms"])
+    assert "speed, scale, and accuracy" in answer.lead.text, [p.text for p in answer.passages]

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.knowledge.answer_index import AnswerIndex
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.lexical import words
 from bot.knowledge.passages import BULLET, FROM_NOTES, HEADING, NOTE, Passage
 
 _URL = re.compile(r"https?://\S+")
@@ -36,6 +37,8 @@ RUNNER_UP = 0.85  # a second passage is said when it scores at least this share 
 ROUTER_ENTRIES = 5
 POOL = 60
 MAX_LIST_ITEMS = 12  # a list introduced by a shown line ("Careers:") is shown up to this many items
+MAX_NAME_WORDS = 4  # a lead this short is a name in a list, which a fuller line may say more about
+RUNNERS_UP = 5  # how many passages after the lead may be that fuller line (BM25 ranks short ones high)
 
 
 @dataclass
@@ -267,6 +270,8 @@ class AnswerEngine:
         lead = self._lead(notes, entries, kinds, topics)
         if lead is not None and lead.kind == HEADING:
             lead = self._sharper(lead, question, notes)
+        elif lead is not None and lead.kind == NOTE:
+            lead = self._fuller(lead, question, notes)
         if lead is None:
             return Answer(question, None, support=support, declined=True, reason="nothing to say",
                           nearest=best_entry, ranked=ranked)
@@ -412,6 +417,23 @@ class AnswerEngine:
         holding = [self.index.passages[i] for i in notes[:POOL] if depth.get(i, 0) > 0 and holds(self.index.passages[i])]
         # the outermost such passage: "Three types of data to consider:" rather than one of its items
         return min(holding, key=lambda p: depth[p.id]) if holding else heading
+
+    def _fuller(self, lead: Passage, question: str, notes: list[int]) -> Passage:
+        """A close runner-up that says what a bare name of a list says, and more of what was
+        asked: "what are SageMaker's built in algorithms optimized for" matches the item
+        "SageMaker built-in algorithm", but the line that answers it is "AWS SageMaker has
+        built in ML algorithms that are optimized for speed, scale, and accuracy"."""
+        terms = self.index.notes.terms
+        named = set(terms(lead.text))
+        if len(words(lead.text)) > MAX_NAME_WORDS or not named:
+            return lead
+        asked = set(terms(question))
+        for passage_id in notes[1:RUNNERS_UP + 1]:
+            passage = self.index.passages[passage_id]
+            said = set(terms(passage.text))
+            if passage.kind == NOTE and named <= said and len(asked & said) > len(asked & named):
+                return passage
+        return lead
 
     def in_notes(self, entry_id: str) -> bool:
         """Whether the notes name the entry, by its name or an alias."""
