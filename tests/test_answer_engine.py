@@ -335,3 +335,21 @@ def test_a_bare_name_in_a_list_gives_way_to_the_close_line_that_says_more_of_wha
     answer = engine.answer("what are SageMaker's built in algorithms optimized for",
                            topics=["sagemaker_built_in_algorithms"])
     assert "speed, scale, and accuracy" in answer.lead.text, [p.text for p in answer.passages]
+
+
+def test_a_bare_name_gives_way_to_a_close_line_that_opens_with_it_but_a_name_over_a_list_does_not(engine):
+    """With the ranking given (the dense half decides it in the product, and no test should
+    hang on a borderline ranking): "Jupyter notebook", an item of "Tools for ML", gives way
+    to "Jupyter notebooks are where you can create and share documents ..."; "Computer
+    vision", over its services, stays the list it is."""
+    passages = engine.index.passages
+
+    def note(start: str):
+        return next(p for p in passages if p.kind == NOTE and p.text.startswith(start))
+
+    item, line = note("Jupyter notebook"), note("Jupyter notebooks are where")
+    assert engine._fuller(item, "what can I do in a Jupyter notebook?", [item.id, line.id]) is line
+    listing, definition = note("Computer vision"), note("With computer vision, machines")
+    assert engine.children(listing)
+    assert engine._fuller(listing, "what computer vision services does AWS have?",
+                          [listing.id, definition.id]) is listing

@@ -427,11 +427,16 @@ class AnswerEngine:
         named = set(terms(lead.text))
         if len(words(lead.text)) > MAX_NAME_WORDS or not named:
             return lead
-        asked = set(terms(question))
+        # a name with a list under it ("Computer vision": its services) is that list, not its definition
+        listing = bool(self.children(lead))
+        asked, size = set(terms(question)), len(words(lead.text))
         for passage_id in notes[1:RUNNERS_UP + 1]:
             passage = self.index.passages[passage_id]
             said = set(terms(passage.text))
-            if passage.kind == NOTE and named <= said and len(asked & said) > len(asked & named):
+            # or it opens with the name: "Jupyter notebooks are where you can create and share ..."
+            opens = set(terms(" ".join(words(passage.text)[:size + 1]))) >= named
+            if passage.kind == NOTE and named <= said and (len(asked & said) > len(asked & named)
+                                                           or (opens and not listing)):
                 return passage
         return lead
 
