@@ -48,6 +48,8 @@ class ActionSetupGuide(Action):
                 if lead.entry == guide.id and lead.step is not None and 1 <= lead.step <= len(guide.steps):
                     return show_step(context, guide, lead.step)
                 return say_answer(context, answer)
+            if answer.declined and context.answers.unfamiliar(context.text):
+                return say_answer(context, answer)  # "... inside a VPC": not a step the guide has
         if number is None:
             titles = "\n".join(f"{i}. {step.title}" for i, step in enumerate(guide.steps, start=1))
             context.say(f"{guide.name}, in {len(guide.steps)} steps:\n{titles}\n"

@@ -116,6 +116,14 @@ def test_a_typo_that_changes_the_stem_is_known_by_its_word_and_short_model_names
     assert by_word.unknown("are G4 instances ok for L1 ok") == ["g4", "l1"]
 
 
+def test_an_acronym_or_code_the_course_never_uses_is_a_name_and_a_known_one_is_not():
+    course = ("notebook", "instance", "sagemaker", "ec2", "iam")
+    vocabulary = Vocabulary({stem(w) for w in course}, ["put", "inside", "my"], {"how", "do", "i", "a", "the"})
+    assert vocabulary.unknown_names("how do I put my notebook instance inside a VPC") == ["VPC"]
+    assert vocabulary.unknown_names("are G4 or Inf1 instances like EC2 and IAM") == ["G4", "Inf1"]
+    assert vocabulary.unknown_names("how do I put my notebook instance inside a vpc") == []  # a word, not a name
+
+
 @pytest.fixture(scope="module")
 def engine(course):
     """The course's index, lexical only (no model needed), with thresholds like a model's."""

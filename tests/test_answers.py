@@ -377,3 +377,13 @@ def test_a_comparison_of_two_things_the_course_never_names_is_declined_and_a_bar
     said = "\n".join(r.get("text", "") for r in agent.dialogue.handle("compare-bare", bare,
                                                                        read_as(agent, bare, "compare", 0.9, False)))
     assert "What should I compare?" in said, said
+
+
+def test_a_question_the_nlu_takes_for_the_guide_that_names_what_the_course_never_does_is_declined(agent):
+    """"how do I put my notebook instance inside a VPC" is close to step 4 in every word but
+    the one it is about; it gets "the course doesn't cover that", not the ten steps."""
+    text = "how do I put my notebook instance inside a VPC"
+    replies = agent.dialogue.handle("guide-vpc", text, read_as(agent, text, "setup_guide", 0.9, False))
+    said = "\n".join(r.get("text", "") for r in replies)
+    assert any((r.get("custom") or {}).get("declined") for r in replies), said
+    assert "in 10 steps" not in said and "doesn't cover" in said, said

@@ -109,7 +109,8 @@ class AnswerEngine:
     def unfamiliar(self, question: str) -> list[str]:
         """The products and words of `question` the course never names: what gives a near miss away."""
         vocabulary = self.index.vocabulary
-        return [*vocabulary.unknown_products(question), *vocabulary.unknown(question)]
+        return [*vocabulary.unknown_products(question), *vocabulary.unknown_names(question),
+                *vocabulary.unknown(question)]
 
     def leans_out_of_scope(self, question: str) -> float | None:
         """The scope model's out-of-scope probability for `question` when it reaches the
@@ -540,8 +541,10 @@ class AnswerEngine:
 
     def _declines(self, question: str, support: float, topics: list[str]) -> tuple[bool, str]:
         vocabulary, thresholds = self.index.vocabulary, self.index.thresholds
-        products = vocabulary.unknown_products(question)
-        if products:  # "SageMaker Autopilot": knowing SageMaker does not make Autopilot the course's
+        # "SageMaker Autopilot": knowing SageMaker does not make Autopilot the course's; nor
+        # does knowing notebook instances make "inside a VPC" the course's
+        products = vocabulary.unknown_products(question) or vocabulary.unknown_names(question)
+        if products:
             return True, f"the course never mentions {products[0]}"
         mode = "dense" if self.dense else "lexical"
         floor = thresholds.get(f"{mode}_floor", 0.0)

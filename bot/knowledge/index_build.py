@@ -124,10 +124,11 @@ def _overrule(inside: list[tuple[float, bool, bool]]) -> float:
 
 
 def _signals(engine: AnswerEngine, text: str) -> tuple[float, bool, bool]:
-    """(support, has unknown words, names an unknown product) for one question."""
+    """(support, has unknown words, names an unknown product or acronym) for one question."""
     vocabulary = engine.index.vocabulary
     _, _, support, _ = engine._rank(text, [], None, set(), set())  # noqa: SLF001  (the engine's own measure)
-    return support, bool(vocabulary.unknown(text)), bool(vocabulary.unknown_products(text))
+    return (support, bool(vocabulary.unknown(text)),
+            bool(vocabulary.unknown_products(text) or vocabulary.unknown_names(text)))
 
 
 def _best_pair(inside: list[tuple[float, bool, bool]], outside: list[tuple[float, bool, bool]]) -> tuple[float, float]:

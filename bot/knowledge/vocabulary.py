@@ -20,6 +20,8 @@ from typing import Any
 from bot.knowledge.lexical import stem, words
 
 _PRODUCT = re.compile(r"\b(?:aws|amazon|sagemaker)\s+([a-z][a-z0-9-]+)", re.IGNORECASE)
+# An acronym or a code as the student writes it: "VPC", "EBS", "PCA", "G4", "Inf1", "L2".
+_NAME = re.compile(r"\b(?:[A-Z][A-Z0-9]+|[A-Za-z]+[0-9][A-Za-z0-9]*)\b")
 
 
 class Vocabulary:
@@ -79,6 +81,13 @@ class Vocabulary:
         """"AWS Glue", "Amazon Kendra", "SageMaker Autopilot": a product the course never names."""
         return [name for name in (m.group(1).lower() for m in _PRODUCT.finditer(text))
                 if name not in self.stop_words and stem(name) not in self.known and name not in self.known]
+
+    def unknown_names(self, text: str) -> list[str]:
+        """"VPC", "G4", "SMOTE": acronyms and codes the course never uses. Like a product, such
+        a name is what the question is about, so one is enough to give a near miss away,
+        however close the rest of its words are to the notes."""
+        unknown = set(self.unknown(text))
+        return [m.group(0) for m in _NAME.finditer(text) if m.group(0).lower() in unknown]
 
     def _is_known(self, word: str) -> bool:
         term = stem(word)
