@@ -361,3 +361,12 @@ def test_a_bare_name_gives_way_to_a_close_line_that_opens_with_it_but_a_name_ove
     assert engine.children(listing)
     assert engine._fuller(listing, "what computer vision services does AWS have?",
                           [listing.id, definition.id]) is listing
+
+
+def test_a_product_whose_words_the_course_uses_but_never_together_is_not_the_courses(engine):
+    """"SageMaker Ground Truth": "ground" and "truth" are everyday words, and SageMaker is the
+    course's, but the course never names that product; "AWS Management Console" it does."""
+    assert engine.unknown_products("how do I label my images with SageMaker Ground Truth") == ["Ground Truth"]
+    assert engine.answer("how do I label my images with SageMaker Ground Truth").declined
+    assert engine.unknown_products("where do I sign in to the AWS Management Console?") == []
+    assert engine.unknown_products("what is Amazon SageMaker") == []

@@ -74,6 +74,7 @@ class AnswerEngine:
             if passage.parent is not None:
                 self._children.setdefault(passage.parent, []).append(passage)
         self._notes_text = " ".join(p.text.casefold() for p in index.passages if p.kind in FROM_NOTES)
+        self._course_text = " ".join(" ".join(p.text.casefold().split()) for p in index.passages)
         self._by_group: dict[str, list[Passage]] = {}
         for passage in index.passages:
             self._by_group.setdefault(passage.group, []).append(passage)
@@ -108,9 +109,15 @@ class AnswerEngine:
 
     def unfamiliar(self, question: str) -> list[str]:
         """The products and words of `question` the course never names: what gives a near miss away."""
+        return [*self.unknown_products(question), *self.index.vocabulary.unknown(question)]
+
+    def unknown_products(self, question: str) -> list[str]:
+        """Products, acronyms and codes the course never names: "SageMaker Autopilot", "VPC",
+        and "SageMaker Ground Truth", whose words the course uses, but never together."""
         vocabulary = self.index.vocabulary
-        return [*vocabulary.unknown_products(question), *vocabulary.unknown_names(question),
-                *vocabulary.unknown(question)]
+        named = [m.group(1) for m in _PRODUCT_NAME.finditer(question)
+                 if " ".join(m.group(1).casefold().split()) not in self._course_text]
+        return [*vocabulary.unknown_products(question), *vocabulary.unknown_names(question), *named]
 
     def leans_out_of_scope(self, question: str) -> float | None:
         """The scope model's out-of-scope probability for `question` when it reaches the
@@ -543,7 +550,7 @@ class AnswerEngine:
         vocabulary, thresholds = self.index.vocabulary, self.index.thresholds
         # "SageMaker Autopilot": knowing SageMaker does not make Autopilot the course's; nor
         # does knowing notebook instances make "inside a VPC" the course's
-        products = vocabulary.unknown_products(question) or vocabulary.unknown_names(question)
+        products = self.unknown_products(question)
         if products:
             return True, f"the course never mentions {products[0]}"
         mode = "dense" if self.dense else "lexical"
@@ -557,6 +564,8 @@ class AnswerEngine:
         return False, ""
 
 
+# A product as a student writes it: the brand, then up to three capitalised words.
+_PRODUCT_NAME = re.compile(r"\b(?:AWS|Amazon|SageMaker|Sagemaker)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
 _WHAT_IS = re.compile(r"^\W*(?:what(?:'s|s| is| are| does| do)|define|explain|meaning of)\s+(?:the\s+|an?\s+)?"
                       r"(?P<term>[\w'-]+(?:\s+[\w'-]+){1,4}?)(?:\s+means?)?\W*$", re.IGNORECASE)
 

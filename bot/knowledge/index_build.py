@@ -127,8 +127,7 @@ def _signals(engine: AnswerEngine, text: str) -> tuple[float, bool, bool]:
     """(support, has unknown words, names an unknown product or acronym) for one question."""
     vocabulary = engine.index.vocabulary
     _, _, support, _ = engine._rank(text, [], None, set(), set())  # noqa: SLF001  (the engine's own measure)
-    return (support, bool(vocabulary.unknown(text)),
-            bool(vocabulary.unknown_products(text) or vocabulary.unknown_names(text)))
+    return support, bool(vocabulary.unknown(text)), bool(engine.unknown_products(text))
 
 
 def _best_pair(inside: list[tuple[float, bool, bool]], outside: list[tuple[float, bool, bool]]) -> tuple[float, float]:
