@@ -387,3 +387,11 @@ def test_a_question_the_nlu_takes_for_the_guide_that_names_what_the_course_never
     said = "\n".join(r.get("text", "") for r in replies)
     assert any((r.get("custom") or {}).get("declined") for r in replies), said
     assert "in 10 steps" not in said and "doesn't cover" in said, said
+
+
+def test_asking_for_a_link_gets_the_link(agent):
+    """"link to the AWS machine learning blog": the entry's own URL, not only its summary."""
+    text = "link to the AWS machine learning blog"
+    replies = agent.dialogue.handle("link", text, read_as(agent, text, "ask_concept", 0.9, False))
+    said = "\n".join(r.get("text", "") for r in replies)
+    assert "https://aws.amazon.com/blogs/machine-learning/" in said, said

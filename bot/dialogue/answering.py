@@ -24,6 +24,7 @@ LAST_ANSWER = "last_answer"
 TOPIC = "topic"
 SOURCE_PREFIX = "From the course: "
 _NOT_COVERED = "The course doesn't cover that."
+_ASKS_FOR_LINK = re.compile(r"\b(?:link|url|web\s*site|web\s*page|address)\b", re.IGNORECASE)
 _NEAREST = " The nearest thing it does cover is {nearest}: ask me about it if that helps."
 
 
@@ -32,6 +33,10 @@ def say_answer(context: ActionContext, answer: Answer, *, lead_in: str = "") -> 
     if answer.declined or answer.lead is None:
         return say_decline(context, answer)
     lines = answer_lines(answer, context.knowledge)
+    entry = context.knowledge.get(answer.entry or "")
+    if entry is not None and entry.url and _ASKS_FOR_LINK.search(context.text) and not any(
+            entry.url in line for line in lines):
+        lines.append(f"Link: {entry.url}")  # "link to the AWS machine learning blog": the link
     source = source_of(answer)
     text = "\n".join([*([lead_in] if lead_in else []), *lines, *([f"{SOURCE_PREFIX}{source}"] if source else [])])
     shown = [p.id for p in answer.passages]
