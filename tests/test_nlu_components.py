@@ -147,6 +147,8 @@ def test_the_entity_model_is_kept_after_a_small_edit_and_relearned_after_a_new_e
     typed = TrainingData([*examples, example("train job zulu-job", "train", ("zulu-job", "job"))])
     assert SpacyNerExtractor(epochs=5).take_over(stored, TrainingInput(typed)) is None  # a new entity type
     assert SpacyNerExtractor(epochs=6).take_over(stored, TrainingInput(edited)) is None  # another option
+    # how much may change is a runtime option: a model learned under another share is the same model
+    assert SpacyNerExtractor(epochs=5, keep_share=0.5).take_over(stored, TrainingInput(edited)) is not None
     moved = TrainingData([*examples[:17], Example("hi", "greet")])
     assert SpacyNerExtractor(epochs=5).take_over(stored, TrainingInput(moved)) is None  # 4 of 20 changed
 

@@ -79,6 +79,10 @@ class Component(ABC):
     # Not the encoder: one that had learned the held-out examples would make the
     # calibration overconfident.
     trains_once: ClassVar[bool] = False
+    # Options that change how the component runs, not what it learns (thread counts, how
+    # much a small edit may change before `take_over` refuses): a trained state learned
+    # under other values of these is still the same state.
+    RUNTIME_OPTIONS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **options: Any):
         unknown = set(options) - set(self.defaults)
@@ -112,6 +116,14 @@ class Component(ABC):
         """True when a later training may keep this component's trained state (see
         `take_over`): then the pipeline stores its validation model's one as well."""
         return False
+
+    def learned_like(self, previous: Component) -> bool:
+        """Whether `previous` is this kind of component, trained under the options that decide
+        what it learns (all but `RUNTIME_OPTIONS`): what `take_over` checks first."""
+        def learning(options: dict[str, Any]) -> dict[str, Any]:
+            return {key: value for key, value in options.items() if key not in self.RUNTIME_OPTIONS}
+
+        return type(previous) is type(self) and learning(previous.options) == learning(self.options)
 
     def take_over(self, previous: Component, training: TrainingInput) -> str | None:
         """Instead of `train`: adopts `previous` (the same component of the model stored

@@ -34,6 +34,7 @@ class SpacyNerExtractor(Component):
     name = "spacy_ner_extractor"
     gives = (ENTITIES,)
     trains_once = True
+    RUNTIME_OPTIONS = ("keep_share",)
     defaults = {
         "epochs": 20,
         "dropout": 0.2,
@@ -71,10 +72,7 @@ class SpacyNerExtractor(Component):
         return True
 
     def take_over(self, previous: Component, training: TrainingInput) -> str | None:
-        if not (isinstance(previous, SpacyNerExtractor) and previous.learned_from_):
-            return None
-        if {k: v for k, v in self.options.items() if k != "keep_share"} != {
-                k: v for k, v in previous.options.items() if k != "keep_share"}:
+        if not (self.learned_like(previous) and previous.learned_from_):
             return None
         if previous.labels_ != sorted(self.options["entities"] or training.data.entity_names()):
             return None

@@ -64,7 +64,6 @@ class SentenceEmbedder(Component):
         "random_state": 0,
         "keep_share": 0.1,
     }
-    # Options that only say how to run, not what is learned: a change keeps the encoder.
     RUNTIME_OPTIONS = ("threads", "parse_threads", "cache_size", "keep_share")
 
     def __init__(self, **options: Any):
@@ -99,10 +98,7 @@ class SentenceEmbedder(Component):
         return self.options["fine_tune_epochs"] > 0
 
     def take_over(self, previous: Component, training: TrainingInput) -> str | None:
-        if not (self.reusable and isinstance(previous, SentenceEmbedder) and previous._fine_tuned_on):
-            return None
-        learned = {k: v for k, v in self.options.items() if k not in self.RUNTIME_OPTIONS}
-        if learned != {k: v for k, v in previous.options.items() if k not in self.RUNTIME_OPTIONS}:
+        if not (self.reusable and self.learned_like(previous) and previous._fine_tuned_on):
             return None
         changed = changed_since(previous._fine_tuned_on, training)
         if changed > self.options["keep_share"] * len(previous._fine_tuned_on):
