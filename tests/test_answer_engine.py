@@ -370,3 +370,12 @@ def test_a_product_whose_words_the_course_uses_but_never_together_is_not_the_cou
     assert engine.answer("how do I label my images with SageMaker Ground Truth").declined
     assert engine.unknown_products("where do I sign in to the AWS Management Console?") == []
     assert engine.unknown_products("what is Amazon SageMaker") == []
+
+
+@pytest.mark.parametrize("question", ["why do I need to prepare the data at all", "what's the point of preparing data"])
+def test_a_why_question_leads_with_the_close_passage_that_gives_a_reason(engine, question):
+    answer = engine.answer(question, topics=["data_preparation"])
+    assert answer.lead.text == "Preparing data: eliminate dirty data to improve outcome", [
+        p.text for p in answer.passages]
+    # asked how, not why: no lift for the reason
+    assert engine.answer("how do I prepare the data", topics=["data_preparation"]).lead.text != answer.lead.text

@@ -349,6 +349,7 @@ class AnswerEngine:
                 steps.setdefault((passage.entry, passage.step), 1 / (RRF_K + len(steps)))
         sources = {self.knowledge.get(e).source: weight for e, weight in router.items() if self.knowledge.get(e)}
         note_scores = _fused(note_lex, note_dense)
+        why = bool(_ASKS_WHY.search(question))
         for passage_id in note_scores:
             passage = index.passages[passage_id]
             lift = max(router.get(passage.entry or "", 0.0), 0.5 * sources.get(passage.section, 0.0))
@@ -362,6 +363,9 @@ class AnswerEngine:
                 note_scores[passage_id] += 0.5 / RRF_K
             elif context_topic and passage.entry == context_topic:
                 note_scores[passage_id] += 0.3 / RRF_K
+            # "Why do I need to prepare the data?": of close passages, the one that gives a reason
+            if why and _GIVES_REASON.search(passage.text):
+                note_scores[passage_id] += 0.5 / RRF_K
         notes = sorted((i for i in note_scores if i not in excluded), key=lambda i: (-note_scores[i], i))
         return notes, entries, support, note_scores
 
@@ -564,6 +568,9 @@ class AnswerEngine:
         return False, ""
 
 
+_ASKS_WHY = re.compile(r"\b(?:why|what(?:'s| is) the (?:point|purpose|reason)|how come)\b", re.IGNORECASE)
+_GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
+                           r"prevents?|reasons?)\b", re.IGNORECASE)
 # A product as a student writes it: the brand, then up to three capitalised words.
 _PRODUCT_NAME = re.compile(r"\b(?:AWS|Amazon|SageMaker|Sagemaker)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
 _WHAT_IS = re.compile(r"^\W*(?:what(?:'s|s| is| are| does| do)|define|explain|meaning of)\s+(?:the\s+|an?\s+)?"
