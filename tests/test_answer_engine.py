@@ -379,3 +379,12 @@ def test_a_why_question_leads_with_the_close_passage_that_gives_a_reason(engine,
         p.text for p in answer.passages]
     # asked how, not why: no lift for the reason
     assert engine.answer("how do I prepare the data", topics=["data_preparation"]).lead.text != answer.lead.text
+
+
+def test_a_later_sentence_of_a_titled_box_comes_with_the_boxs_first_sentence(engine):
+    """The title ("Amazon EC2 C5 and C5n Instances") defines nothing; the box's first sentence
+    does, and a comparison of C5 with P3 needs it ("cost-effective", "compute-intensive")."""
+    answer = engine.answer("what do the C5 instances help to speed up?", topics=["ec2_c5"])
+    said = [p.text for p in answer.passages]
+    assert answer.lead.text.startswith("The C5 instances help to speed up"), said
+    assert "Amazon EC2 C5 and C5n Instances" in said and any("compute-intensive" in line for line in said), said

@@ -500,6 +500,10 @@ class AnswerEngine:
         if self._announced(lead):
             return ([group[0]] if lead.position > 0 else []) + self._announced(lead)
         if lead.position > 0 and lead.group.startswith(BULLET):  # a sentence of a long bullet: its definition
+            if lead.parent == group[0].id and lead.position > 1:
+                # under a titled box the title defines nothing: its first sentence does ("Amazon
+                # EC2 C5 instances deliver cost-effective high performance ...")
+                return group[:2]
             return [group[0]]
         if lead.parent is not None:
             parent = self.passage(lead.parent)
