@@ -436,12 +436,12 @@ class AnswerEngine:
         "SageMaker built-in algorithm", but the line that answers it is "AWS SageMaker has
         built in ML algorithms that are optimized for speed, scale, and accuracy"."""
         terms = self.index.notes.terms
-        named = set(terms(lead.text))
-        if len(words(lead.text)) > MAX_NAME_WORDS or not named:
+        named, size = set(terms(lead.text)), len(words(lead.text))
+        if size > MAX_NAME_WORDS or not named:
             return lead
         # a name with a list under it ("Computer vision": its services) is that list, not its definition
         listing = bool(self.children(lead))
-        asked, size = set(terms(question)), len(words(lead.text))
+        asked = set(terms(question))
         for passage_id in notes[1:RUNNERS_UP + 1]:
             passage = self.index.passages[passage_id]
             said = set(terms(passage.text))
