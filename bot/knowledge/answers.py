@@ -38,6 +38,7 @@ ROUTER_ENTRIES = 5
 POOL = 60
 MAX_LIST_ITEMS = 12  # a list introduced by a shown line ("Careers:") is shown up to this many items
 MAX_NAME_WORDS = 4  # a lead this short is a name in a list, which a fuller line may say more about
+CLOSE = 3  # the notes' best passages, of which one naming the topic asked about makes the notes the answer
 RUNNERS_UP = 5  # how many passages after the lead may be that fuller line (BM25 ranks short ones high)
 
 
@@ -106,6 +107,14 @@ class AnswerEngine:
         EC2 instance" is close to the notes' EC2 lines, which hold little of what it asks."""
         return (not answer.declined and answer.support >= self.strong
                 and self._lexical_support(answer.question) >= self.overrule)
+
+    def stands(self, answer: Answer) -> bool:
+        """Whether an answer is good enough to say for a message that may not be a question
+        at all ("and the IAM role?" read as "tell me more"): close in meaning, or close
+        enough with a passage that holds the message's words. Short messages are never very
+        close to a passage in meaning, however exactly their words are the passage's."""
+        return not answer.declined and (answer.support >= self.strong or (
+            answer.support >= self.floor and self._lexical_support(answer.question) >= self.overrule))
 
     def unfamiliar(self, question: str) -> list[str]:
         """The products and words of `question` the course never names: what gives a near miss away."""
@@ -390,9 +399,13 @@ class AnswerEngine:
         if kinds and entries and passages[entries[0]].kind in kinds and (
                 not notes or passages[entries[0]].entry in topics):
             return self._said_of(passages[entries[0]])
-        if topics and notes and not any(self.mentions(passages[notes[0]], t) or self.in_notes(t) for t in topics):
-            # The notes never name what was asked about (an instructor's new entry), nor does
-            # their best passage: what the knowledge base says of it.
+        if topics and notes and not any(self.in_notes(t) or self.mentions(passages[notes[0]], t) for t in topics):
+            # The best passage does not name what was asked about: a close one that does
+            # ("Validation: for fine-tuning ..." for the validation set), else, as when the
+            # notes never name it (an instructor's new entry), what the knowledge base says.
+            close = next((passages[i] for i in notes[1:CLOSE] if any(self.names(passages[i], t) for t in topics)), None)
+            if close is not None:
+                return close
             named = next((i for i in entries if passages[i].entry in topics), None)
             if named is not None:
                 return self._said_of(passages[named])
@@ -458,6 +471,29 @@ class AnswerEngine:
         names = (entry.name, *entry.aliases) if entry is not None else ()
         return any(re.search(rf"\b{re.escape(name.casefold())}\b", self._notes_text) for name in names)
 
+    def says(self, answer: Answer, words: str) -> bool:
+        """Whether the answer's passages hold every term of `words` (stemmed, as the lexical
+        ranker reads them): "how do I stop my notebook?" is answered by a line that says
+        stop, not by the lines that best match "notebook instance"."""
+        wanted = set(self.index.notes.terms(words))
+        said = {term for passage in answer.passages for term in self.index.notes.terms(passage.searchable)}
+        return wanted <= said
+
+    def names(self, passage: Passage, entry_id: str) -> bool:
+        """Whether a passage of another entry names the entry by the rarest word of one of
+        its names ("Blogs: ..." names the ML blog; "ML on AWS website" does not, though it
+        holds half of "ML blog")."""
+        entry = self.knowledge.get(entry_id)
+        if entry is None or passage.entry == entry_id:
+            return entry is not None
+        index = self.index.notes
+        said = set(index.terms(_URL.sub(" ", passage.searchable)))
+        for name in (entry.name, *entry.aliases):
+            named = [t for t in index.terms(name) if t in index.idf]
+            if named and max(named, key=lambda t: index.idf[t]) in said and self.mentions(passage, entry_id):
+                return True
+        return False
+
     def mentions(self, passage: Passage, entry_id: str) -> bool:
         """Whether a passage names the entry, or is its own: it holds at least half the
         terms of the entry's name or of an alias ("Feature selection: ..." names "feature
@@ -468,7 +504,7 @@ class AnswerEngine:
         if entry is None or passage.entry == entry_id:
             return True
         index = self.index.notes
-        said = set(index.terms(passage.searchable))
+        said = set(index.terms(_URL.sub(" ", passage.searchable)))  # a link's words name nothing
         for name in (entry.name, *entry.aliases):
             named = set(index.terms(name))
             if named and named <= index.idf.keys() and 2 * len(named & said) >= len(named):
@@ -495,7 +531,7 @@ class AnswerEngine:
                     and p.parent is not None]
         children = self.children(lead)
         if children:
-            return children
+            return children + self._said_of_list(lead)
         group = self.group(lead)
         if self._announced(lead):
             return ([group[0]] if lead.position > 0 else []) + self._announced(lead)
@@ -512,8 +548,17 @@ class AnswerEngine:
             # when the section is such a list (short items), not a section of paragraphs.
             short = all(len(p.text.split()) <= 8 for p in siblings if p.kind == NOTE)
             if len(siblings) <= 12 and (parent.kind == NOTE or short):
-                return [parent, *(p for p in siblings if p is not lead)]
+                return [parent, *(p for p in siblings if p is not lead), *self._said_of_list(parent)]
         return []
+
+    def _said_of_list(self, intro: Passage) -> list[Passage]:
+        """The line after a list that says something of all its items ("ML framework tools:
+        PyTorch, ..., then "All supported and can be used from Amazon SageMaker"): without it
+        the list does not answer "can I use PyTorch in SageMaker?"."""
+        if intro.parent is None:
+            return []
+        after = [p for p in self.children(self.passage(intro.parent)) if p.id > intro.id]
+        return after[:1] if after and _REFERS_BACK.match(after[0].text) else []
 
     def _announced(self, passage: Passage) -> list[Passage]:
         """"... for two reasons.": the sentences of the same bullet after it, which are what
@@ -572,6 +617,7 @@ class AnswerEngine:
         return False, ""
 
 
+_REFERS_BACK = re.compile(r"^\W*(?:all|each|both|these|they|those|most|many|none|every one)\b", re.IGNORECASE)
 _ASKS_WHY = re.compile(r"\b(?:why|what(?:'s| is) the (?:point|purpose|reason)|how come)\b", re.IGNORECASE)
 _GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
                            r"prevents?|reasons?)\b", re.IGNORECASE)
