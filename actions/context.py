@@ -30,6 +30,10 @@ REASKABLE = ("action_answer_concept", "action_give_example", "action_compare", "
              "action_explain_why", "action_list_pipeline", "action_next_stage", "action_previous_stage")
 _REASON = re.compile(r"\b(because|so that|so you|so the|which means|helps?|matters?|important|"
                      r"the right choice|in order to|to avoid|otherwise|lets you|allows?|prevents?)\b", re.IGNORECASE)
+# "tell me more", "and?", "go on about it": asking for more and nothing else
+_MORE_ONLY = re.compile(r"\b(?:and|so|ok(?:ay)?|tell|me|us|more|about|it|that|this|them|those|what|else|go|on|"
+                        r"please|pls|continue|keep|going|details?|explain|further|anything|something|can|could|"
+                        r"you|say|the|a|is|there|any)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -51,6 +55,12 @@ class ActionTellMore(Action):
         if entry is None:
             return no_topic_yet(context)
         shown = last_answer(context).get("shown") or []
+        if engine_answers(context) and _MORE_ONLY.sub(" ", context.text).strip(" ?.!,"):
+            # "and the IAM role?" asks about something of its own: the line that says it,
+            # when the notes clearly do, rather than the next lines of the topic
+            answer = ask(context, topics=[e.id for e in topics(context)])
+            if context.answers.stands(answer):
+                return say_answer(context, answer)
         if context.answers is not None and shown:
             # What the notes say next about the same thing, not the same passages again.
             more = context.answers.more(shown, entry.id)

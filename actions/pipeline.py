@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.answering import ask, engine_answers, remember_list
 from bot.dialogue.events import Event, SlotSet
@@ -22,6 +24,19 @@ class ActionListPipeline(Action):
             context.say(_position(context, stage, stages))
             return [*remember(stage), SlotSet("pipeline_stage", stage.id)]
         overview = _overview(context, stages)
+        about = _other_subject(context, overview)
+        if about is not None and engine_answers(context):
+            # "which pipeline parts does SageMaker bring together?" (or "does it", SageMaker
+            # being the topic): a question about that, which the notes may answer
+            answer = ask(context, topics=[about.id])
+            if not answer.declined and answer.support >= context.answers.strong:
+                return answer_from_course(context)
+        elif engine_answers(context) and not _ABOUT_STAGES.search(context.text) and overview not in topics(context):
+            # "what are the parts of the problem framework?": parts of something, not the
+            # pipeline's stages, which it never names
+            answer = ask(context)
+            if context.answers.stands(answer):
+                return answer_from_course(context)
         title = overview.name if overview else "The ML pipeline"
         lines = "\n".join(f"{s.order}. {_name(context, s)}" for s in stages)
         context.say(f"{title} has {len(stages)} stages, in order:\n{lines}\n"
@@ -74,6 +89,24 @@ class ActionNextStage(_Step):
 class ActionPreviousStage(_Step):
     name = "action_previous_stage"
     offset = -1
+
+
+_ABOUT_STAGES = re.compile(r"\b(?:pipelines?|stages?|steps?|phases?|process|workflow|lifecycle|life cycle)\b",
+                           re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their)\b", re.IGNORECASE)
+
+
+def _other_subject(context: ActionContext, overview: Entry | None) -> Entry | None:
+    """A topic the message asks about besides the pipeline: one it names, or the
+    conversation's topic when it says "it"."""
+    def other(entry: Entry | None) -> bool:
+        return entry is not None and entry != overview and _stage_of(entry, context) is None
+
+    named = [entry for entry in topics(context) if other(entry)]
+    if named:
+        return named[0]
+    current = context.knowledge.get(context.slots.get("topic") or "")
+    return current if _PRONOUN.search(context.text) and other(current) else None
 
 
 def _name(context: ActionContext, stage: Entry) -> str:

@@ -42,7 +42,17 @@ class ActionSetupGuide(Action):
             # "where do I click to create a notebook instance": the step that says so, not all
             # ten; a question the NLU took for the guide ("how many ways can I deploy a model?")
             # gets the course's answer. One about the whole set-up gets every step.
-            answer = ask(context, topics=[entry.id for entry in topics(context)])
+            named = [entry.id for entry in topics(context)]
+            split = _report_and_question(context.text)
+            if split is not None:
+                # "jupyter is open, how do I make a notebook?": the student is at the step the
+                # report matches (opening Jupyter); the question on its own asks for the next
+                # step (creating a notebook), which is the answer. A question that on its own
+                # points elsewhere in the guide is read with the report, as one message.
+                at, asked = (_step_of(context, guide, text) for text in split)
+                if at is not None and asked == at + 1:
+                    return show_step(context, guide, asked)
+            answer = ask(context, topics=named)
             lead = answer.lead
             if not answer.declined and lead is not None:
                 if lead.entry == guide.id and lead.step is not None and 1 <= lead.step <= len(guide.steps):
@@ -57,6 +67,26 @@ class ActionSetupGuide(Action):
                         "Or shall I help you fill in your own notebook's settings now?")
             return [*remember(guide), SlotSet("guide_step", 0.0)]
         return show_step(context, guide, number)
+
+
+# "jupyter is open, how do I make a notebook?", "I'm on the dashboard, where ...?": where
+# the student is, then what they ask
+_REPORT_THEN_QUESTION = re.compile(r"^\s*(?!(?:how|what|where|which|why|when|who|can|could|do|does|is|are|should)\b)"
+                                   r"(?P<report>[^,?]{3,80}),\s*(?P<question>[^,]+\?)\s*$", re.IGNORECASE)
+
+
+def _report_and_question(text: str) -> tuple[str, str] | None:
+    match = _REPORT_THEN_QUESTION.match(text)
+    return (match.group("report"), match.group("question")) if match else None
+
+
+def _step_of(context: ActionContext, guide: Entry, text: str) -> int | None:
+    """The step of the guide that clearly answers `text` on its own, if one does."""
+    answer = context.answers.answer(text)
+    lead = answer.lead
+    if lead is None or lead.entry != guide.id or lead.step is None or not context.answers.stands(answer):
+        return None
+    return lead.step if 1 <= lead.step <= len(guide.steps) else None
 
 
 def show_step(context: ActionContext, guide: Entry, number: int) -> list[Event]:
