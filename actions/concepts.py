@@ -13,6 +13,8 @@ from bot.dialogue.answering import (
     say_answer,
 )
 from bot.dialogue.events import Event
+from bot.dialogue.form_answers import is_question
+from bot.dialogue.routing import ROUTED_FROM_REQUEST
 
 from .topics import (
     KNOWLEDGE_ENTITIES,
@@ -34,6 +36,28 @@ _DEFINITION = re.compile(r"^\W*(?:(?:so\s+)?what(?:'s| is| are| r)\s+(?:an?\s+|t
 # "what ML problem types are there?", "name the three problem types": the topic's list.
 _LISTING = re.compile(r"\b(?:types|kinds|sorts|categories|stages|steps|layers)\b.{0,30}\b(?:are there|exist)\b"
                       r"|^\W*(?:name|list)\b", re.IGNORECASE)
+
+
+def _opens_with_asked(context: ActionContext, text: str) -> bool:
+    """Whether `text` opens with a topic the message names, as the message says it."""
+    opening = text.casefold().lstrip(" (\"'")
+    return any(opening.startswith(context.text[e.get("start", 0):e.get("end", 0)].casefold().strip() or "\0")
+               for e in context.entities(*KNOWLEDGE_ENTITIES))
+
+
+# "how do I stop ...", "how can I delete ...": the doing asked about
+_HOW_TO_DO = re.compile(r"^\W*how\s+(?:do|can|should|would|could)\s+(?:i|we|you|one)\s+(?P<verb>[a-z]+)\b",
+                        re.IGNORECASE)
+
+
+def _how_to_do_what_was_read(context: ActionContext) -> str | None:
+    """The verb of "how do I stop my notebook instance?" when the NLU read the question as
+    the request to do it (the router made it a question): the course answers it only with
+    a line that says that doing; lines that match its object ("notebook instance", the
+    setup guide's) do not tell the student how to stop one."""
+    latest = context.tracker.latest_message
+    match = _HOW_TO_DO.match(context.text)
+    return match.group("verb") if match and latest is not None and latest.parse.get(ROUTED_FROM_REQUEST) else None
 
 
 def _bare_definition(context: ActionContext) -> bool:
@@ -104,23 +128,35 @@ class ActionOutOfScope(Action):
         return answer_from_course(context, offer_example=True)
 
 
-def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offer_example: bool = False
-                       ) -> list[Event]:
+def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offer_example: bool = False,
+                       about: str | None = None) -> list[Event]:
     """The engine's answer, with the topics the message names first, and the offer of an
     example when the entry has one (a "yes" then gives it). "What is X?", for an X the
-    notes give a section of its own, is that section's outline."""
-    named = [entry.id for entry in most_specific(topics(context))]
+    notes give a section of its own, is that section's outline.
+
+    `about`: the entry the intent itself is about ("when to use ML"), first of the topics."""
+    named = [*([about] if about and context.knowledge.get(about) else []),
+             *(entry.id for entry in most_specific(topics(context)) if entry.id != about)]
     answer = ask(context, topics=named, kinds=kinds)
     if not answer.declined and offer_example and len(named) == 1 and (_bare_definition(context)
                                                                       or _LISTING.search(context.text)):
-        # "What is X?": its section's outline, else, when the engine's best
-        # passage does not even name it, the bullet that defines it.
-        elsewhere = answer.lead is not None and not context.answers.mentions(answer.lead, named[0])
+        # "What is X?": its section's outline, else, when the engine's best passage does
+        # not even name X, or is another topic's line that names X only in passing ("In
+        # Amazon SageMaker, the virtual machines ..." is about notebooks), the bullet that
+        # defines X. A line that opens with what was asked ("normalization to common
+        # scale") says what it is.
+        lead = answer.lead
+        elsewhere = lead is not None and not _opens_with_asked(context, lead.text) and (
+            lead.entry not in (None, named[0]) or not context.answers.mentions(lead, named[0]))
         answer = (context.answers.overview(named[0])
                   or (context.answers.definition(named[0]) if elsewhere else None) or answer)
     if not answer.declined and len(named) == 1 and answer.lead is not None and context.answers.mentions(
             answer.lead, named[0]):
         answer.entry = named[0]  # the conversation's topic is what the student named ("clustering")
+    doing = _how_to_do_what_was_read(context)
+    if not answer.declined and doing and not context.answers.says(answer, doing):
+        answer.declined, answer.reason = True, f"the course never says how to {doing}"
+        answer.nearest = answer.nearest or answer.entry
     events = say_answer(context, answer)
     entry = context.knowledge.get(answer.entry or "")
     if offer_example and not answer.declined and entry is not None and entry.examples and context.messages:
@@ -128,10 +164,21 @@ def answer_from_course(context: ActionContext, kinds: tuple[str, ...] = (), offe
     return events
 
 
+# "an example of X", "give me one", "examples?", "for instance?", "like what?": asking for an example
+_ASKS_FOR_EXAMPLE = re.compile(r"\b(?:an|another|some|any|more|one|two|few|give|show|need|want|e\.g\.)\s+(?:\w+\s+)?"
+                               r"examples?\b|\bexamples?\s+(?:of|for|from|in|with|please|pls)\b|^\W*(?:and\s+)?examples?\b"
+                               r"|\bfor (?:example|instance)\b|\bsuch as\b|\blike what\b"
+                               r"|\b(?:give|show|tell) me (?:one|some)\b", re.IGNORECASE)
+
+
 class ActionGiveExample(Action):
     name = "action_give_example"
 
     def run(self, context: ActionContext) -> list[Event]:
+        if engine_answers(context) and is_question(context.text) and not _ASKS_FOR_EXAMPLE.search(context.text):
+            # "what kind of ML problem is the fraud example?" names an example; it asks
+            # what kind of problem it is, which is the course's answer
+            return answer_from_course(context, offer_example=True)
         entry = main_topic(context) or context.knowledge.get(context.slots.get("topic") or "")
         if entry is None and engine_answers(context):
             return answer_from_course(context, kinds=("example",))
@@ -154,7 +201,7 @@ class ActionWhenToUseML(Action):
 
     def run(self, context: ActionContext) -> list[Event]:
         if engine_answers(context):
-            return answer_from_course(context)
+            return answer_from_course(context, about=self.topic_id)
         entry = context.knowledge.get(self.topic_id)
         if entry is None:
             context.utter("utter_unknown_topic", topic="when to use machine learning")

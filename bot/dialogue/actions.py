@@ -186,8 +186,14 @@ class TwoStageFallbackAction(Action):
             # sure that it does not cover it: either beats "did you mean". Gibberish
             # ("blorf zyxt?") was not understood at all: that is the question below.
             answer = ask(context)
+            vocabulary = context.answers.index.vocabulary
             covered_or_not = not answer.declined or answer.reason.startswith("the course never")
-            if covered_or_not and not context.answers.index.vocabulary.knows_none(context.text):
+            if covered_or_not and not vocabulary.knows_none(context.text):
+                return say_answer(context, answer)
+            if answer.declined and _plainly_asked(context.text) and not vocabulary.unknown(context.text):
+                # "do I get a certificate when I finish this course": every word understood,
+                # a whole question, and nothing in the course close to it. Not a message the
+                # bot misread, so "did you mean" would only offer what it did not ask.
                 return say_answer(context, answer)
         if say_english_only(context):
             return []
@@ -217,6 +223,15 @@ class TwoStageFallbackAction(Action):
         return any(isinstance(e, BotUttered) and any(b.get("payload") == self.SOMETHING_ELSE
                                                      for b in e.message.get("buttons") or [])
                    for e in context.tracker.previous_turn())
+
+
+PLAIN_QUESTION_WORDS = 5  # a question this long, in words the bot knows, was not misread
+
+
+def _plainly_asked(text: str) -> bool:
+    from bot.dialogue.form_answers import is_question  # it imports this module
+
+    return is_question(text) and len(text.split()) >= PLAIN_QUESTION_WORDS
 
 
 def _title_of(context: ActionContext, value: Any) -> str:

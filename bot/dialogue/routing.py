@@ -54,6 +54,11 @@ _HOW_TO = re.compile(r"^\W*(?:(?:how|where|when)\s+(?:do|can|should|would)\s+i|c
                      r")\b|\b(?:says|shows|showing)\b", re.IGNORECASE)
 
 
+# The parse key that marks a question the NLU read as a request ("how do I stop my notebook
+# instance?" as stopping it): its answer must say that doing (actions/concepts.py).
+ROUTED_FROM_REQUEST = "routed_from_request"
+
+
 @dataclass(frozen=True)
 class QuestionRouting:
     reroute_intents: tuple[str, ...] = ()
@@ -109,11 +114,12 @@ class QuestionRouting:
             answer = answers.answer(f"{earlier} {text}")
         if answer.declined or answer.support < enough:
             return parse
-        return self._as_question(parse, intent)
+        return self._as_question(parse, intent, request=intent in self.reroute_intents)
 
-    def _as_question(self, parse: dict[str, Any], intent: str | None) -> dict[str, Any]:
+    def _as_question(self, parse: dict[str, Any], intent: str | None, request: bool = False) -> dict[str, Any]:
+        """`request`: the NLU read the question as a request to act (ROUTED_FROM_REQUEST)."""
         top = {"name": self.answer_intent, "confidence": (parse.get("intent") or {}).get("confidence", 0.0)}
-        return {**parse, "intent": top, "routed_from": intent,
+        return {**parse, "intent": top, "routed_from": intent, **({ROUTED_FROM_REQUEST: True} if request else {}),
                 "intent_ranking": [top, *(r for r in parse.get("intent_ranking") or []
                                           if r.get("name") != top["name"])]}
 
