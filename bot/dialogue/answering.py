@@ -177,7 +177,10 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
             return engine.then(candidate) if asks_what_next(context.text) else candidate
     # "images only?": a few words with no subject of their own lean on the last question too
     short = len(re.findall(r"\w+", question)) <= 2
-    if earlier and not named and (is_follow_up(question) or short):
+    # "can I use them in SageMaker?" after the frameworks: what it names is where, "them"
+    # is still what the last answer was about
+    refers_back = is_follow_up(question) and bool(_REFERS_BACK.search(question))
+    if earlier and (not named or refers_back) and (is_follow_up(question) or short):
         stands_alone = _NEW_SUBJECT.search(question) or not is_follow_up(question)
         bare_is_enough = stands_alone and not answer.declined and answer.support >= engine.strong
         if not bare_is_enough:
@@ -188,9 +191,27 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
                                                        or (topic is not None and contextual.entry == topic))
             if not contextual.declined and not (repeats and _NEW_SUBJECT.search(question) and not answer.declined):
                 answer = contextual
+    elif earlier and named and is_follow_up(question) and not _NEW_SUBJECT.search(question) and not any(
+            _said_by_name(context, entry_id) for entry_id in named):
+        # "how do developers benefit?" after the AWS Marketplace: "benefit" is close to a
+        # name of the ML benefits, but asked in the conversation the question is closer to
+        # the notes' line about the Marketplace's developers. "how is ML different?" names
+        # ML outright: a new subject.
+        contextual = engine.answer(f"{earlier} {question}", context_topic=topic, kinds=kinds)
+        if not contextual.declined and contextual.support > answer.support:
+            answer = contextual
     return engine.then(answer) if asks_what_next(context.text) else answer
 
 
+def _said_by_name(context: ActionContext, entry_id: str) -> bool:
+    """Whether the message names the entry by its name or an alias, word for word."""
+    entry = context.knowledge.get(entry_id)
+    names = {" ".join(n.casefold().split()) for n in ((entry.name, *entry.aliases) if entry else ())}
+    return any(e.get("value") == entry_id and " ".join(context.text[e.get("start", 0):e.get("end", 0)].casefold().split())
+               in names for e in context.entities())
+
+
+_REFERS_BACK = re.compile(r"\b(?:it|its|they|them|their|those|these)\b", re.IGNORECASE)
 _WHICH_ONE = re.compile(r"\bwhich\s+(?:one|of them|of these|of those|is|are)\b", re.IGNORECASE)
 
 
