@@ -33,6 +33,10 @@ NOTES = """# Course title
 > [!note] Amazon Elastic Inference
 > It attaches low-cost GPU-powered acceleration. It reduces inference costs by up to 75 percent.
 
+You are ready to deploy. You can deploy a model by using a couple of different methods:
+- The first way gets one prediction at a time.
+- The second way gets predictions on an entire dataset.
+
 ## Guide
 
 ### Step 1: Sign in
@@ -73,6 +77,10 @@ def test_the_notes_become_passages_with_headings_lists_callouts_and_steps(small)
     assert by_text[acceleration.context].id == acceleration.parent  # the callout's title heads it
     assert acceleration.entry == by_text["Amazon Elastic Inference"].entry == "elastic_inference"  # its title names it
     assert by_text["Search for it in the services search bar."].section == "Guide > Step 2: Open the service"
+    # a list after a sentence that announces it (":") is that sentence's, not the section's
+    methods = by_text["You can deploy a model by using a couple of different methods:"]
+    assert by_text["The second way gets predictions on an entire dataset."].parent == methods.id
+    assert by_text["You are ready to deploy."].parent == methods.parent == by_text["Deploy model"].id
     assert all(p.section for p in small if p.kind in (NOTE, HEADING))
     assert "Course title" not in by_text  # the document's title is no section
 

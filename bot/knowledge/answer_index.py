@@ -24,7 +24,7 @@ from bot.knowledge.vocabulary import Vocabulary
 
 INDEX_DIR = "answers"
 _DATA, _VECTORS, _SCOPE = "index.json", "vectors.npy", "scope.json"
-FORMAT = 1
+FORMAT = 2  # 2: a list after a sentence that ends with ":" is that sentence's children
 COMMON_WORDS = 25_000  # the everyday English words (by frequency) that never give a question away
 
 Embed = Callable[[list[str]], Any]  # texts -> a (len, dimensions) array of unit vectors

@@ -132,6 +132,8 @@ class _Builder:
         parents: list[tuple[int, str, int | None]] = []  # (indent, text, passage) above this bullet
         in_comment = False
         callout: tuple[str, int | None, str] | None = None  # the titled box being read
+        # "... a couple of different methods:" then a list: the sentence the list's items belong to
+        intro: int | None = None
         for line in markdown.splitlines():
             if "<!--" in line:
                 in_comment = "-->" not in line
@@ -147,10 +149,10 @@ class _Builder:
                 if level > 1:
                     self._add_heading(" > ".join(t for lvl, t in headings if lvl > 1), title)
                 headings.append((level, title))
-                parents = []
+                parents, intro = [], None
                 continue
             if not line.strip() or line.strip().startswith("!["):
-                callout = None
+                callout = intro = None
                 continue
             # The top heading is the document's title, not a section students would name.
             section = " > ".join(title for level, title in headings if level > 1)
@@ -166,9 +168,9 @@ class _Builder:
                 names = (_term_or_text(content), *(t for _, t, _ in parents[::-1]))
                 named = [self.knowledge.find(text) for text in names]
                 entry = next((found.id for found in named if found is not None), entry)
+                above = parents[-1][2] if parents else intro if intro is not None else self._headings.get(section)
                 first = self._add_bullet(content, section, entry, " > ".join(text for _, text, _ in parents),
-                                         parents[-1][2] if parents else self._headings.get(section),
-                                         step and step[1])
+                                         above, step and step[1])
                 parents.append((indent, _term_or_text(content), first))
                 continue
             callout_title = _CALLOUT.match(line.strip())
@@ -185,11 +187,12 @@ class _Builder:
                     self.add(sentence, NOTE, section, callout[2], entry=callout[3], context=callout[0],
                              parent=callout[1])
                 continue
-            callout = None
+            callout = intro = None
             text = line.strip().lstrip(">").strip()
             for number, sentence in enumerate(sentences(plain(text))):
-                self.add(sentence, NOTE, section, f"notes:{section}", entry=entry, step=step and step[1],
-                         parent=self._headings.get(section))
+                at = self.add(sentence, NOTE, section, f"notes:{section}", entry=entry, step=step and step[1],
+                              parent=self._headings.get(section))
+                intro = at if sentence.rstrip().endswith(":") else None
 
     def name_lists(self) -> None:
         """A heading no entry names ("Problems") is about the entry whose parts are what it

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.dialogue.domain import DEFAULT_INTENTS
+from bot.knowledge.answer_index import FORMAT as INDEX_FORMAT
 from bot.knowledge.index_build import build_answer_index
 from bot.nlu.component import TrainingInput
 from bot.nlu.pipeline import METADATA_FILE, MODEL_FORMAT, NLUPipeline, StepCallback
@@ -44,7 +45,7 @@ def model_dir(project: Project) -> Path:
 def fingerprint(project: Project) -> str:
     """Changes whenever training would produce a different model."""
     return hashlib.sha256(
-        f"{project.training_fingerprint()}|{__version__}|{MODEL_FORMAT}".encode()).hexdigest()
+        f"{project.training_fingerprint()}|{__version__}|{MODEL_FORMAT}|{INDEX_FORMAT}".encode()).hexdigest()
 
 
 def is_current(project: Project) -> bool:
