@@ -110,7 +110,9 @@ class ActionOutOfScope(Action):
         # with the question before it, the answer's support is what counts, as its words
         # are mostly the question before it.
         follow_up = is_follow_up(context.text) and bool(last_answer(context))
-        sure = confidence >= SURE_OUT_OF_SCOPE and not follow_up
+        # Sure, unless a passage holds every word asked ("how do I get predictions on a
+        # whole dataset?"): then the notes may still answer it, if they are close in meaning.
+        sure = confidence >= SURE_OUT_OF_SCOPE and not follow_up and not engine.holds_every_word(context.text)
         if not sure and any(not engine.in_notes(entry.id) for entry in most_specific(topics(context))):
             # It names a topic the notes never name: an entry of the knowledge base's own (an
             # instructor's addition, "what is an epoch?"), which is the course by definition.

@@ -494,3 +494,28 @@ def test_asking_for_an_example_still_gets_the_examples(agent):
     assert "Customer segmentation" in said_as(agent, "examples", "example?", "ask_example")
     assert "An example of Supervised learning" in said_as(agent, "examples-2", "example of supervised learning?",
                                                            "ask_example")
+
+
+def test_the_second_of_the_methods_a_sentence_announces_is_that_method(agent):
+    said_as(agent, "methods", "what deployment methods does SageMaker have?", "ask_concept")
+    text = said_as(agent, "methods", "the second one?", "hesitate", 0.25)
+    assert "entire dataset" in text and "one prediction at a time" not in text, text
+
+
+@pytest.mark.parametrize("text, intent, wanted", [
+    # a yes-or-no question: the sentence that says so, not the bare name in a list
+    ("does SageMaker have built-in algorithms?", "ask_concept", "optimized for speed, scale, and accuracy"),
+    # where to find something online: the line with its link
+    ("where do I find ML solutions in the AWS Marketplace?", "ask_concept", "marketplace/solutions/machine-learning"),
+])
+def test_the_line_that_answers_the_kind_of_question_leads(agent, text, intent, wanted):
+    assert wanted in said_as(agent, f"kind-{len(text)}", text, intent)
+
+
+def test_a_passage_holding_every_word_asked_overrules_a_sure_out_of_scope(agent):
+    """Sure is not enough against "You can use the second way to get predictions on an
+    entire dataset" for "how do I get predictions on a whole dataset?"; "tell me a joke" stays out."""
+    text = "how do I get predictions on a whole dataset?"
+    replies = replies_as(agent, "sure-oos", text, "out_of_scope", 0.9)
+    assert not declined(replies) and "entire dataset" in replies[0]["text"], replies
+    assert declined(replies_as(agent, "sure-oos-2", "tell me a joke", "out_of_scope", 0.9))

@@ -108,6 +108,10 @@ class AnswerEngine:
         return (not answer.declined and answer.support >= self.strong
                 and self._lexical_support(answer.question) >= self.overrule)
 
+    def holds_every_word(self, question: str) -> bool:
+        """Whether the notes' best passage for `question` holds every word it asks with."""
+        return self._lexical_support(self.index.vocabulary.corrected(question)) >= 1.0
+
     def stands(self, answer: Answer) -> bool:
         """Whether an answer is good enough to say for a message that may not be a question
         at all ("and the IAM role?" read as "tell me more"): close in meaning, or close
@@ -359,6 +363,7 @@ class AnswerEngine:
         sources = {self.knowledge.get(e).source: weight for e, weight in router.items() if self.knowledge.get(e)}
         note_scores = _fused(note_lex, note_dense)
         why = bool(_ASKS_WHY.search(question))
+        online = bool(_ASKS_WHERE_ONLINE.search(question))
         for passage_id in note_scores:
             passage = index.passages[passage_id]
             lift = max(router.get(passage.entry or "", 0.0), 0.5 * sources.get(passage.section, 0.0))
@@ -374,6 +379,9 @@ class AnswerEngine:
                 note_scores[passage_id] += 0.3 / RRF_K
             # "Why do I need to prepare the data?": of close passages, the one that gives a reason
             if why and _GIVES_REASON.search(passage.text):
+                note_scores[passage_id] += 0.5 / RRF_K
+            # "where do I find ML solutions in the AWS Marketplace?": of close passages, the link
+            if online and _URL.search(passage.text):
                 note_scores[passage_id] += 0.5 / RRF_K
         notes = sorted((i for i in note_scores if i not in excluded), key=lambda i: (-note_scores[i], i))
         return notes, entries, support, note_scores
@@ -455,13 +463,17 @@ class AnswerEngine:
         # a name with a list under it ("Computer vision": its services) is that list, not its definition
         listing = bool(self.children(lead))
         asked = set(terms(question))
+        # "does SageMaker have built-in algorithms?": a name in a list does not say yes; the
+        # sentence that holds the whole name does
+        yes_or_no = bool(_YES_OR_NO.match(question)) and not listing
         for passage_id in notes[1:RUNNERS_UP + 1]:
             passage = self.index.passages[passage_id]
             said = set(terms(passage.text))
             # or it opens with the name: "Jupyter notebooks are where you can create and share ..."
             opens = set(terms(" ".join(words(passage.text)[:size + 1]))) >= named
+            sentence = len(words(passage.text)) > MAX_NAME_WORDS + 2
             if passage.kind == NOTE and named <= said and (len(asked & said) > len(asked & named)
-                                                           or (opens and not listing)):
+                                                           or (opens and not listing) or (yes_or_no and sentence)):
                 return passage
         return lead
 
@@ -617,8 +629,11 @@ class AnswerEngine:
         return False, ""
 
 
+_YES_OR_NO = re.compile(r"^\W*(?:does|do|is|are|can|could|will|has|have|did)\b", re.IGNORECASE)
 _REFERS_BACK = re.compile(r"^\W*(?:all|each|both|these|they|those|most|many|none|every one)\b", re.IGNORECASE)
 _ASKS_WHY = re.compile(r"\b(?:why|what(?:'s| is) the (?:point|purpose|reason)|how come)\b", re.IGNORECASE)
+_ASKS_WHERE_ONLINE = re.compile(r"\b(?:link|url|web\s*site|web\s*page)s?\b|\bwhere\s+(?:can|do|could|should)\s+"
+                                r"(?:i|we|you)\s+(?:find|get|read|look)\b", re.IGNORECASE)
 _GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
                            r"prevents?|reasons?)\b", re.IGNORECASE)
 # A product as a student writes it: the brand, then up to three capitalised words.
