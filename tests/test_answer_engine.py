@@ -120,6 +120,8 @@ def test_a_typo_that_changes_the_stem_is_known_by_its_word_and_short_model_names
     assert by_stem.unknown("whats the differnce") == ["differnce"]
     assert by_word.unknown("whats the differnce") == [] and by_word.unknown("libaries") == []
     assert Vocabulary.from_dict(by_word.as_dict()).unknown("libaries") == []
+    # and it is corrected into that word, so that the lexical index finds it
+    assert by_word.corrected("whats the differnce") == "whats the difference"
     # "G4" and "L1" are names the course never uses; a stray pair of letters is nothing.
     assert by_word.unknown("are G4 instances ok for L1 ok") == ["g4", "l1"]
 

@@ -73,6 +73,11 @@ class Vocabulary:
                 for other in self._by_length.get(size, ()):
                     if _one_edit(term, other):
                         return self._words[other]
+            # a typo that changes the stem: "unsupervized" is one edit from "unsupervised"
+            for size in (len(lower), len(lower) - 1, len(lower) + 1):
+                for other in self._spelled_by_length.get(size, ()):
+                    if _one_edit(lower, other):
+                        return other
             return word
 
         return re.sub(r"[A-Za-z]+", fix, text)
