@@ -398,3 +398,14 @@ def test_a_later_sentence_of_a_titled_box_comes_with_the_boxs_first_sentence(eng
     said = [p.text for p in answer.passages]
     assert answer.lead.text.startswith("The C5 instances help to speed up"), said
     assert "Amazon EC2 C5 and C5n Instances" in said and any("compute-intensive" in line for line in said), said
+
+
+@pytest.mark.parametrize("question, step", [
+    ("what's step 2 of setting up the notebook", "Navigate to Amazon SageMaker"),
+    ("last step of the notebook setup?", "Save and Checkpoint"),
+])
+def test_a_step_the_question_numbers_is_that_step(engine, course, question, step):
+    """Lexically, "setting up" is closer to Step 5's "set up lifecycle configurations"; the
+    number (or "last") says which step is asked for."""
+    text = "\n".join(answer_lines(engine.answer(question), course.knowledge))
+    assert step in text, text

@@ -76,6 +76,10 @@ class AnswerEngine:
                 self._children.setdefault(passage.parent, []).append(passage)
         self._notes_text = " ".join(p.text.casefold() for p in index.passages if p.kind in FROM_NOTES)
         self._course_text = " ".join(" ".join(p.text.casefold().split()) for p in index.passages)
+        self._last_step: dict[str, int] = {}  # a guide's entry -> its last step
+        for passage in index.passages:
+            if passage.step is not None and passage.entry:
+                self._last_step[passage.entry] = max(passage.step, self._last_step.get(passage.entry, 0))
         self._by_group: dict[str, list[Passage]] = {}
         for passage in index.passages:
             self._by_group.setdefault(passage.group, []).append(passage)
@@ -364,12 +368,16 @@ class AnswerEngine:
         note_scores = _fused(note_lex, note_dense)
         why = bool(_ASKS_WHY.search(question))
         online = bool(_ASKS_WHERE_ONLINE.search(question))
+        numbered = _STEP_NUMBER.search(question)
+        step_asked = (int(numbered.group(1)) if numbered.group(1) else LAST) if numbered else None
         for passage_id in note_scores:
             passage = index.passages[passage_id]
             lift = max(router.get(passage.entry or "", 0.0), 0.5 * sources.get(passage.section, 0.0))
             if passage.step is not None and passage.entry:
-                # A guide's step: only the steps the knowledge base's steps point at are lifted.
-                lift = steps.get((passage.entry, passage.step), 0.0)
+                # A guide's step: only the steps the knowledge base's steps point at are lifted,
+                # and the step the question numbers ("what's step 2 of the setup?") as a topic is.
+                asked = passage.step == (self._last_step.get(passage.entry) if step_asked == LAST else step_asked)
+                lift = steps.get((passage.entry, passage.step), 0.0) + (1 / RRF_K if asked else 0.0)
             note_scores[passage_id] += lift
             # Entities are weak evidence of what is asked ("Jupyter" in a question about
             # opening it), so they tip close calls rather than decide.
@@ -634,6 +642,10 @@ _REFERS_BACK = re.compile(r"^\W*(?:all|each|both|these|they|those|most|many|none
 _ASKS_WHY = re.compile(r"\b(?:why|what(?:'s| is) the (?:point|purpose|reason)|how come)\b", re.IGNORECASE)
 _ASKS_WHERE_ONLINE = re.compile(r"\b(?:link|url|web\s*site|web\s*page)s?\b|\bwhere\s+(?:can|do|could|should)\s+"
                                 r"(?:i|we|you)\s+(?:find|get|read|look)\b", re.IGNORECASE)
+# "what's step 2 of the setup?"; not a step's own heading ("Step 9: Start Coding"), which a
+# follow-up is asked with
+_STEP_NUMBER = re.compile(r"\bstep\s+(?:number\s+)?(\d{1,2})\b(?!\s*:)|\b(?:last|final)\s+step\b", re.IGNORECASE)
+LAST = -1  # "the last step"
 _GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
                            r"prevents?|reasons?)\b", re.IGNORECASE)
 # A product as a student writes it: the brand, then up to three capitalised words.
