@@ -519,3 +519,11 @@ def test_a_passage_holding_every_word_asked_overrules_a_sure_out_of_scope(agent)
     replies = replies_as(agent, "sure-oos", text, "out_of_scope", 0.9)
     assert not declined(replies) and "entire dataset" in replies[0]["text"], replies
     assert declined(replies_as(agent, "sure-oos-2", "tell me a joke", "out_of_scope", 0.9))
+
+
+def test_a_label_over_a_list_comes_with_its_items(agent):
+    """"Make it a ML model" says nothing without the line under it: "The goal is a binary
+    classification problem"."""
+    said_as(agent, "label", "give me an example framework", "ask_example")
+    text = said_as(agent, "label", "what kind of ML problem is it?", "ask_concept")
+    assert "binary classification" in text, text

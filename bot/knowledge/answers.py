@@ -595,8 +595,9 @@ class AnswerEngine:
         that a section's outline does not become the whole section. `shown`: passages said
         already, not to repeat."""
         ids = {p.id for p in (*lines, *shown)}
+        # a label over a list ("Offers", "Make it a ML model") is no sentence of its own
         intros = [p for p in lines if p.kind == NOTE and self.children(p)
-                  and (p.text.rstrip().endswith(":") or len(p.text.split()) <= 3)]
+                  and (p.text.rstrip().endswith(":") or not p.text.rstrip().endswith((".", "!", "?", ")")))]
         terms = self.index.notes.terms
         # the section's own words ("data" in Data collection, "ML" of "ML framework") name none of its lists
         asked = set(terms(question)) - {t for p in lines if p.kind == HEADING for t in self._words_for(p)}
