@@ -527,3 +527,13 @@ def test_a_label_over_a_list_comes_with_its_items(agent):
     said_as(agent, "label", "give me an example framework", "ask_example")
     text = said_as(agent, "label", "what kind of ML problem is it?", "ask_concept")
     assert "binary classification" in text, text
+
+
+def test_a_question_that_does_not_open_as_one_is_still_a_question_and_a_request_still_a_request(agent):
+    text = "besides the course videos is there a project or an exam or something"
+    assert "do a project" in said_as(agent, "inside", text, "help", 0.3)
+    routing = agent.dialogue.routing
+    for request in ("hey can you start my notebook", "i think i should stop my notebook now"):
+        intent = "start_notebook" if "start" in request else "stop_notebook"
+        routed = routing.route(request, read_as(agent, request, intent, 0.8, False), agent.dialogue.answers)
+        assert routed["intent"]["name"] == intent, routed

@@ -46,6 +46,9 @@ _ABOUT_A_TERM = re.compile(r"^\W*(?:(?:what\s+(?:does|do|is|are)|what's|whats|de
 # not worded as a question
 _ASKING = re.compile(r"^\W*(?:name|list|define|give me|show me|(?:the\s+)?(?:link|url|website)s?\s+(?:to|for|of))\b",
                      re.IGNORECASE)
+# "besides the videos is there a project or an exam or something": a question that does not
+# open as one ("hey can you start my notebook" is a request: "you" does it)
+_ASKS_INSIDE = re.compile(r"\b(?:is|are)\s+there\b|\b(?:do|can|should|must)\s+(?:i|we)\s+(?!want\b)\w+", re.IGNORECASE)
 _OWN = re.compile(r"\b(?:my|mine|me)\b(?!\s+own\b)", re.IGNORECASE)
 # "can I link a git repo to my notebook?", "how do I break out my instances?": how to do a
 # thing, which the course explains, not a look at the student's own; nor "my notebook says
@@ -96,7 +99,8 @@ class QuestionRouting:
             return self._as_question(parse, intent)
         request = ((_REQUEST.search(text) and not _ABOUT_A_TERM.search(text))
                    or (_ACTS_ON.search(text) and not _ABOUT_TOOLS.search(text)))
-        if self.answer_intent is None or not (is_question(text) or _ASKING.search(text)) or request:
+        if self.answer_intent is None or not (is_question(text) or _ASKING.search(text) or _ASKS_INSIDE.search(text)) \
+                or request:
             return parse
         # "what objects are in my picture?", "is my notebook ready?": about the student's own
         # things, so the action's, whatever the course says about pictures or notebooks.
