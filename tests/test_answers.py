@@ -537,3 +537,11 @@ def test_a_question_that_does_not_open_as_one_is_still_a_question_and_a_request_
         intent = "start_notebook" if "start" in request else "stop_notebook"
         routed = routing.route(request, read_as(agent, request, intent, 0.8, False), agent.dialogue.answers)
         assert routed["intent"]["name"] == intent, routed
+
+
+def test_a_deadline_the_notes_never_give_is_declined_never_an_action(agent):
+    """The notes name the final evaluations, but no date: "when is it due?" is not answered
+    with the lines about evaluation, nor read as the student's training job."""
+    replies = replies_as(agent, "due", "when is the final evaluation due?", "training_job_status", 0.5)
+    text = replies[0]["text"]
+    assert declined(replies) and "credentials" not in text and "Iterative" not in text, replies

@@ -116,7 +116,9 @@ class QuestionRouting:
         answer = answers.answer(text)
         if (answer.declined or answer.support < enough) and earlier and len(text.split()) <= 8:
             answer = answers.answer(f"{earlier} {text}")
-        if answer.declined or answer.support < enough:
+        # Close to the course yet declined ("when is the final evaluation due?": the notes
+        # name it, but give no date): still a question, which the course says it does not answer.
+        if answer.support < enough or (answer.declined and answer.support < answers.strong):
             return parse
         return self._as_question(parse, intent, request=intent in self.reroute_intents)
 

@@ -302,6 +302,11 @@ class AnswerEngine:
                           nearest=best_entry, ranked=ranked)
         more = list(self._completion(lead))
         more += self._items_of_intros([lead, *more], question=question)
+        if _ASKS_DEADLINE.search(question) and not any(_ASKS_DEADLINE.search(p.searchable) for p in (lead, *more)):
+            # "when is the final evaluation due?": the lines about the final evaluation give
+            # no date, and a date is what was asked
+            return Answer(question, None, support=support, declined=True, reason="the course gives no deadline",
+                          nearest=lead.entry or best_entry, ranked=ranked)
         aside = self._runner_up(lead, more, notes, scores)
         aside += [p for a in aside for p in self._announced(a) if p not in more and p is not lead]
         aside += self._items_of_intros(aside, shown=[lead, *more])
@@ -645,6 +650,7 @@ _ASKS_WHERE_ONLINE = re.compile(r"\b(?:link|url|web\s*site|web\s*page)s?\b|\bwhe
                                 r"(?:i|we|you)\s+(?:find|get|read|look)\b", re.IGNORECASE)
 # "what's step 2 of the setup?"; not a step's own heading ("Step 9: Start Coding"), which a
 # follow-up is asked with
+_ASKS_DEADLINE = re.compile(r"\b(?:due|deadlines?|due dates?|cut-?off dates?)\b", re.IGNORECASE)
 _STEP_NUMBER = re.compile(r"\bstep\s+(?:number\s+)?(\d{1,2})\b(?!\s*:)|\b(?:last|final)\s+step\b", re.IGNORECASE)
 LAST = -1  # "the last step"
 _GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
