@@ -545,3 +545,10 @@ def test_a_deadline_the_notes_never_give_is_declined_never_an_action(agent):
     replies = replies_as(agent, "due", "when is the final evaluation due?", "training_job_status", 0.5)
     text = replies[0]["text"]
     assert declined(replies) and "credentials" not in text and "Iterative" not in text, replies
+
+
+def test_a_price_the_notes_never_give_is_declined_but_a_share_of_cost_they_give_is_said(agent):
+    text = "how much does an ml.t2.medium notebook instance cost per hour?"
+    replies = replies_as(agent, "price", text, "instance_for_need", 0.5)
+    assert declined(replies) and "low-cost" not in replies[0]["text"], replies
+    assert "90 percent" in said_as(agent, "price-2", "how much does inference cost?", "ask_concept")

@@ -302,10 +302,12 @@ class AnswerEngine:
                           nearest=best_entry, ranked=ranked)
         more = list(self._completion(lead))
         more += self._items_of_intros([lead, *more], question=question)
-        if _ASKS_DEADLINE.search(question) and not any(_ASKS_DEADLINE.search(p.searchable) for p in (lead, *more)):
+        missing = next((what for asks, gives, what in _FACTS_ASKED
+                        if asks.search(question) and not any(gives.search(p.searchable) for p in (lead, *more))), None)
+        if missing is not None:
             # "when is the final evaluation due?": the lines about the final evaluation give
             # no date, and a date is what was asked
-            return Answer(question, None, support=support, declined=True, reason="the course gives no deadline",
+            return Answer(question, None, support=support, declined=True, reason=f"the course gives no {missing}",
                           nearest=lead.entry or best_entry, ranked=ranked)
         aside = self._runner_up(lead, more, notes, scores)
         aside += [p for a in aside for p in self._announced(a) if p not in more and p is not lead]
@@ -650,7 +652,13 @@ _ASKS_WHERE_ONLINE = re.compile(r"\b(?:link|url|web\s*site|web\s*page)s?\b|\bwhe
                                 r"(?:i|we|you)\s+(?:find|get|read|look)\b", re.IGNORECASE)
 # "what's step 2 of the setup?"; not a step's own heading ("Step 9: Start Coding"), which a
 # follow-up is asked with
-_ASKS_DEADLINE = re.compile(r"\b(?:due|deadlines?|due dates?|cut-?off dates?)\b", re.IGNORECASE)
+_DEADLINE = re.compile(r"\b(?:due|deadlines?|due dates?|cut-?off dates?)\b", re.IGNORECASE)
+# "how much does an ml.t2.medium notebook instance cost per hour?" (not "how much does it cut costs?")
+_ASKS_PRICE = re.compile(r"\bhow much (?:does|do|will|would|is|are)\b[^?]*\bcost\b(?!s)|\b(?:price|pricing|per hour|hourly)\b",
+                         re.IGNORECASE)
+_GIVES_PRICE = re.compile(r"\$\s?\d|\b\d+(?:\.\d+)?\s*(?:usd|dollars?|cents?|percent)\b|%|\bper hour\b", re.IGNORECASE)
+# What a question asks for that only a passage saying it answers: (asks, gives, what it is)
+_FACTS_ASKED = ((_DEADLINE, _DEADLINE, "deadline"), (_ASKS_PRICE, _GIVES_PRICE, "price"))
 _STEP_NUMBER = re.compile(r"\bstep\s+(?:number\s+)?(\d{1,2})\b(?!\s*:)|\b(?:last|final)\s+step\b", re.IGNORECASE)
 LAST = -1  # "the last step"
 _GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
