@@ -552,3 +552,4 @@ def test_a_price_the_notes_never_give_is_declined_but_a_share_of_cost_they_give_
     replies = replies_as(agent, "price", text, "instance_for_need", 0.5)
     assert declined(replies) and "low-cost" not in replies[0]["text"], replies
     assert "90 percent" in said_as(agent, "price-2", "how much does inference cost?", "ask_concept")
+    assert declined(replies_as(agent, "price-3", "is SageMaker covered by the AWS free tier", "compare", 0.2))

@@ -653,8 +653,9 @@ _ASKS_WHERE_ONLINE = re.compile(r"\b(?:link|url|web\s*site|web\s*page)s?\b|\bwhe
 # "what's step 2 of the setup?"; not a step's own heading ("Step 9: Start Coding"), which a
 # follow-up is asked with
 _DEADLINE = re.compile(r"\b(?:due|deadlines?|due dates?|cut-?off dates?)\b", re.IGNORECASE)
-# "how much does an ml.t2.medium notebook instance cost per hour?" (not "how much does it cut costs?")
-_ASKS_PRICE = re.compile(r"\bhow much (?:does|do|will|would|is|are)\b[^?]*\bcost\b(?!s)|\b(?:price|pricing|per hour|hourly)\b",
+# "how much does an ml.t2.medium notebook instance cost per hour?", "is it in the free tier?"
+# (not "how much does it cut costs?")
+_ASKS_PRICE = re.compile(r"\bhow much (?:does|do|will|would|is|are)\b[^?]*\bcost\b(?!s)|\b(?:price|pricing|per hour|hourly|free tier)\b",
                          re.IGNORECASE)
 _GIVES_PRICE = re.compile(r"\$\s?\d|\b\d+(?:\.\d+)?\s*(?:usd|dollars?|cents?|percent)\b|%|\bper hour\b", re.IGNORECASE)
 # What a question asks for that only a passage saying it answers: (asks, gives, what it is)
