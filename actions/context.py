@@ -11,13 +11,14 @@ import re
 
 from bot.dialogue.actions import Action, ActionContext
 from bot.dialogue.answering import (
+    LAST_ANSWER,
     ask,
     asks_what_next,
     engine_answers,
     last_answer,
     say_answer,
 )
-from bot.dialogue.events import ActionExecuted, BotUttered, Event
+from bot.dialogue.events import ActionExecuted, BotUttered, Event, SlotSet
 from bot.knowledge.answers import Answer
 from bot.knowledge.entry import Entry
 from bot.knowledge.passages import NOTE
@@ -65,7 +66,11 @@ class ActionTellMore(Action):
             # What the notes say next about the same thing, not the same passages again.
             more = context.answers.more(shown, entry.id)
             if more is not None:
-                return say_answer(context, more, lead_in=f"More on {entry.name}:")
+                events = say_answer(context, more, lead_in=f"More on {entry.name}:")
+                # what this chain of "tell me more" has said, so that the next one goes on
+                # instead of coming back to the first answer's lines
+                return [SlotSet(e.name, {**e.value, "shown": list(dict.fromkeys([*shown, *e.value["shown"]]))})
+                        if isinstance(e, SlotSet) and e.name == LAST_ANSWER else e for e in events]
         kb = context.knowledge
         related = [kb.get(i).name for i in entry.related if kb.get(i) is not None][:3]
         text = f"More on {entry.name}: {entry.details}"

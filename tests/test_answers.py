@@ -553,3 +553,11 @@ def test_a_price_the_notes_never_give_is_declined_but_a_share_of_cost_they_give_
     assert declined(replies) and "low-cost" not in replies[0]["text"], replies
     assert "90 percent" in said_as(agent, "price-2", "how much does inference cost?", "ask_concept")
     assert declined(replies_as(agent, "price-3", "is SageMaker covered by the AWS free tier", "compare", 0.2))
+
+
+def test_tell_me_more_again_goes_on_and_never_comes_back_to_what_was_said(agent):
+    first = said_as(agent, "more-chain", "what is overfitting?", "ask_concept")
+    said = [first] + [said_as(agent, "more-chain", "tell me more", "tell_more", 0.99) for _ in range(2)]
+    lines = [line for text in said for line in text.splitlines()
+             if line.strip() and not line.startswith(("From the course", "More on", "Want an"))]
+    assert len(lines) == len(set(lines)), said
