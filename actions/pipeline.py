@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.dialogue.actions import Action, ActionContext
-from bot.dialogue.answering import ask, engine_answers, remember_list
+from bot.dialogue.answering import ask, engine_answers, remember_list, say_answer
 from bot.dialogue.events import Event, SlotSet
 from bot.knowledge.entry import Entry
 
@@ -25,18 +25,21 @@ class ActionListPipeline(Action):
             return [*remember(stage), SlotSet("pipeline_stage", stage.id)]
         overview = _overview(context, stages)
         about = _other_subject(context, overview)
-        if about is not None and engine_answers(context):
-            # "which pipeline parts does SageMaker bring together?" (or "does it", SageMaker
-            # being the topic): a question about that, which the notes may answer
-            answer = ask(context, topics=[about.id])
-            if not answer.declined and answer.support >= context.answers.strong:
+        # "what are the parts of the problem framework?": parts of something, not the
+        # pipeline's stages, which it never names
+        unstaged = not _ABOUT_STAGES.search(context.text) and overview not in topics(context)
+        if engine_answers(context) and (about is not None or unstaged):
+            answer = ask(context, topics=[about.id] if about is not None else None)
+            if about is not None and not answer.declined and answer.support >= context.answers.strong:
+                # "which pipeline parts does SageMaker bring together?" (or "does it", SageMaker
+                # being the topic): a question about that, which the notes may answer
                 return answer_from_course(context)
-        elif engine_answers(context) and not _ABOUT_STAGES.search(context.text) and overview not in topics(context):
-            # "what are the parts of the problem framework?": parts of something, not the
-            # pipeline's stages, which it never names
-            answer = ask(context)
-            if context.answers.stands(answer):
+            if about is None and context.answers.stands(answer):
                 return answer_from_course(context)
+            if answer.declined and answer.reason.startswith("the course never"):
+                # "how many questions are on the AWS Certified ML Specialty exam": a product
+                # the course never names, not the pipeline
+                return say_answer(context, answer)
         title = overview.name if overview else "The ML pipeline"
         lines = "\n".join(f"{s.order}. {_name(context, s)}" for s in stages)
         context.say(f"{title} has {len(stages)} stages, in order:\n{lines}\n"

@@ -561,3 +561,11 @@ def test_tell_me_more_again_goes_on_and_never_comes_back_to_what_was_said(agent)
     lines = [line for text in said for line in text.splitlines()
              if line.strip() and not line.startswith(("From the course", "More on", "Want an"))]
     assert len(lines) == len(set(lines)), said
+
+
+def test_a_pipeline_reading_of_a_question_about_a_product_the_course_never_names_is_declined(agent):
+    """A new intent can tip "how many questions are on the AWS Certified Machine Learning
+    Specialty exam" into ask_pipeline; it is no question about the stages."""
+    text = "how many questions are on the AWS Certified Machine Learning Specialty exam"
+    replies = replies_as(agent, "certified", text, "ask_pipeline", 0.32)
+    assert declined(replies) and "6 stages" not in replies[0]["text"], replies
