@@ -204,11 +204,12 @@ def ask(context: ActionContext, *, topics: list[str] | None = None, kinds: tuple
 
 
 def _said_by_name(context: ActionContext, entry_id: str) -> bool:
-    """Whether the message names the entry by its name or an alias, word for word."""
+    """Whether the message names the entry by its name or an alias, word for word (not a
+    fuzzy match of one: "benefit" for "benefits")."""
     entry = context.knowledge.get(entry_id)
-    names = {" ".join(n.casefold().split()) for n in ((entry.name, *entry.aliases) if entry else ())}
-    return any(e.get("value") == entry_id and " ".join(context.text[e.get("start", 0):e.get("end", 0)].casefold().split())
-               in names for e in context.entities())
+    return entry is not None and any(
+        e.get("value") == entry_id and context.knowledge.find(context.text[e.get("start", 0):e.get("end", 0)]) is entry
+        for e in context.entities())
 
 
 _REFERS_BACK = re.compile(r"\b(?:it|its|they|them|their|those|these)\b", re.IGNORECASE)

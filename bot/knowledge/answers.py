@@ -585,7 +585,7 @@ class AnswerEngine:
         if intro.parent is None:
             return []
         after = [p for p in self.children(self.passage(intro.parent)) if p.id > intro.id]
-        return after[:1] if after and _REFERS_BACK.match(after[0].text) else []
+        return after[:1] if after and _SAID_OF_ALL.match(after[0].text) else []
 
     def _announced(self, passage: Passage) -> list[Passage]:
         """"... for two reasons.": the sentences of the same bullet after it, which are what
@@ -646,12 +646,10 @@ class AnswerEngine:
 
 
 _YES_OR_NO = re.compile(r"^\W*(?:does|do|is|are|can|could|will|has|have|did)\b", re.IGNORECASE)
-_REFERS_BACK = re.compile(r"^\W*(?:all|each|both|these|they|those|most|many|none|every one)\b", re.IGNORECASE)
+_SAID_OF_ALL = re.compile(r"^\W*(?:all|each|both|these|they|those|most|many|none|every one)\b", re.IGNORECASE)
 _ASKS_WHY = re.compile(r"\b(?:why|what(?:'s| is) the (?:point|purpose|reason)|how come)\b", re.IGNORECASE)
 _ASKS_WHERE_ONLINE = re.compile(r"\b(?:link|url|web\s*site|web\s*page)s?\b|\bwhere\s+(?:can|do|could|should)\s+"
                                 r"(?:i|we|you)\s+(?:find|get|read|look)\b", re.IGNORECASE)
-# "what's step 2 of the setup?"; not a step's own heading ("Step 9: Start Coding"), which a
-# follow-up is asked with
 _DEADLINE = re.compile(r"\b(?:due|deadlines?|due dates?|cut-?off dates?)\b", re.IGNORECASE)
 # "how much does an ml.t2.medium notebook instance cost per hour?", "is it in the free tier?"
 # (not "how much does it cut costs?")
@@ -660,6 +658,8 @@ _ASKS_PRICE = re.compile(r"\bhow much (?:does|do|will|would|is|are)\b[^?]*\bcost
 _GIVES_PRICE = re.compile(r"\$\s?\d|\b\d+(?:\.\d+)?\s*(?:usd|dollars?|cents?|percent)\b|%|\bper hour\b", re.IGNORECASE)
 # What a question asks for that only a passage saying it answers: (asks, gives, what it is)
 _FACTS_ASKED = ((_DEADLINE, _DEADLINE, "deadline"), (_ASKS_PRICE, _GIVES_PRICE, "price"))
+# "what's step 2 of the setup?"; not a step's own heading ("Step 9: Start Coding"), which a
+# follow-up is asked with
 _STEP_NUMBER = re.compile(r"\bstep\s+(?:number\s+)?(\d{1,2})\b(?!\s*:)|\b(?:last|final)\s+step\b", re.IGNORECASE)
 LAST = -1  # "the last step"
 _GIVES_REASON = re.compile(r"\b(?:because|so that|in order to|to (?:improve|avoid|prevent|capture|reduce|ensure|save)|"
